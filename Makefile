@@ -1,0 +1,39 @@
+# Two commands for people: `make run` and `make test`. Everything lives in .venv/, installed from
+# uv.lock, so a fresh machine with Python 3.11+ and make gets exactly the locked versions.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench migration clean
+
+run: $(STAMP)
+	$(BIN)/buurtagenda run
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/registrations.py
+
+# New schema revision from the models: make migration m="add reminder preferences"
+migration: $(STAMP)
+	$(BIN)/python -m models.migrations.new "$(m)"
+
+$(STAMP): pyproject.toml uv.lock
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet uv==$(UV_VERSION); }
+	$(BIN)/uv sync --locked --quiet
+	touch $@
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,38 @@
+"""The domain of Buurtagenda: entities and the operations on them. No Telegram, no HTTP here.
+
+Where things are decided:
+- ``registrations/operations.py``: registering, the waitlist, offers, fair share, overrides;
+- ``events/operations.py``: the programme (create, publish, change, cancel);
+- ``members/operations.py``: members, their network, privacy (export, forget);
+- ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
+- ``outbox/``: notifications as data, written in the same transaction as their cause.
+"""
+
+from models.base import Base
+from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
+from models.members.entities import Affiliation, Language, Member, Role
+from models.networks.entities import Buurt, Network, NetworkKind
+from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
+
+__all__ = [
+    "Affiliation",
+    "Base",
+    "Buurt",
+    "Cadence",
+    "DeliveryStatus",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "Language",
+    "Member",
+    "Network",
+    "NetworkKind",
+    "NotificationKind",
+    "OutboxMessage",
+    "Registration",
+    "RegistrationChange",
+    "RegistrationStatus",
+    "Role",
+    "Series",
+]

@@ -1,0 +1,94 @@
+"""The programme: events and the series they belong to."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.networks.entities import Network
+
+
+class EventKind(enum.StrEnum):
+    MASTERCLASS = "masterclass"  # inhoudelijke masterclass, every quarter
+    DIALOOG = "dialoog"  # buurtnetwerken in dialoog met raads- en burgerleden, every half year
+    UITWISSELING = "uitwisseling"  # networks learning from each other's experience
+    WORKSHOP = "workshop"  # e.g. the start-up session for new boards
+
+
+class EventStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Cadence(enum.StrEnum):
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+
+
+class Series(Base):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    cadence: Mapped[Cadence] = mapped_column(str_enum(Cadence))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint(
+            "fair_share_per_network IS NULL OR fair_share_per_network > 0",
+            name="fair_share_positive",
+        ),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Opaque code for deep links and posters (t.me/<bot>?start=e_<code>); never the database id.
+    public_code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    speakers: Mapped[str] = mapped_column(String(400), default="")
+    # The title is a placeholder: "nog te bepalen" until organisers choose the topic.
+    topic_tbd: Mapped[bool] = mapped_column(default=False)
+    location: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int | None]
+    registration_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Fair share: until ``fair_share_until`` a network (or other affiliation) holds at most this
+    # many seats; after that moment the remaining seats are open to all.
+    fair_share_per_network: Mapped[int | None]
+    fair_share_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[EventStatus] = mapped_column(str_enum(EventStatus), default=EventStatus.DRAFT)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Rises on every change people should see; the iCal SEQUENCE.
+    revision: Mapped[int] = mapped_column(default=1)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    # An exchange session of one network; None: the collective programme, open to all.
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    series: Mapped[Series | None] = relationship(lazy="joined")
+    network: Mapped[Network | None] = relationship(lazy="joined")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status is EventStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is EventStatus.CANCELLED

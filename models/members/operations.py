@@ -1,0 +1,208 @@
+"""Members: joining, choosing a language and a network, and being forgotten (AVG)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import N_, DomainError, NotFound
+from models.events.entities import Event
+from models.members.entities import Affiliation, Language, Member, Role
+from models.networks.entities import Network
+from models.outbox.entities import OutboxMessage
+from models.registrations import operations as registrations
+from models.registrations.entities import ACTIVE, Registration, RegistrationChange
+from models.registrations.policy import RegistrationPolicy
+
+DISPLAY_NAME_MAX = 128
+
+
+class AffiliationInvalid(DomainError):
+    message = N_("Kies een buurtnetwerk, of een andere rol zonder netwerk.")
+
+
+async def ensure_member(
+    session: AsyncSession,
+    *,
+    telegram_id: int,
+    display_name: str,
+    language: Language | None = None,
+    admin_ids: tuple[int, ...] = (),
+) -> tuple[Member, bool]:
+    """The member behind a Telegram account, created on first contact. Returns (member, created).
+
+    Admins are whoever the configuration names: their role is (re)applied on every contact, so a
+    configuration change takes effect without a database edit.
+    """
+    member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+    created = member is None
+    if member is None:
+        member = Member(
+            telegram_id=telegram_id,
+            display_name=_clean_name(display_name),
+            language=language or Language.NL,
+            role=Role.MEMBER,
+        )
+        session.add(member)
+    if telegram_id in admin_ids and member.role is not Role.ADMIN:
+        member.role = Role.ADMIN
+    elif telegram_id not in admin_ids and member.role is Role.ADMIN:
+        member.role = Role.ORGANISER  # removed from the config: keeps organising, no admin
+    await session.flush()
+    return member, created
+
+
+async def set_language(session: AsyncSession, *, member_id: int, language: Language) -> Member:
+    member = await _get(session, member_id)
+    member.language = language
+    await session.flush()
+    return member
+
+
+async def set_affiliation(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    affiliation: Affiliation,
+    network_id: int | None = None,
+) -> Member:
+    """A volunteer belongs to a buurtnetwerk; everyone else names their role instead."""
+    member = await _get(session, member_id)
+    if (affiliation is Affiliation.BUURTNETWERK) != (network_id is not None):
+        raise AffiliationInvalid()
+    if network_id is not None:
+        network = await session.get(Network, network_id)
+        if network is None or not network.active:
+            raise NotFound()
+    member.affiliation = affiliation
+    member.network_id = network_id
+    await session.flush()
+    await session.refresh(member, ["network"])
+    return member
+
+
+async def mark_unreachable(session: AsyncSession, *, member_id: int) -> None:
+    """Telegram said the member blocked the bot: stop sending on our own until they return."""
+    await session.execute(update(Member).where(Member.id == member_id).values(reachable=False))
+
+
+async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[str, Any]:
+    """Everything stored about a member, for ``/mijngegevens`` (AVG: right of access)."""
+    member = await _get(session, member_id)
+    registrations = (
+        await session.scalars(
+            select(Registration)
+            .where(Registration.member_id == member_id)
+            .order_by(Registration.id)
+        )
+    ).all()
+    history = (
+        await session.scalars(
+            select(RegistrationChange)
+            .where(RegistrationChange.registration_id.in_([r.id for r in registrations]))
+            .order_by(RegistrationChange.id)
+        )
+    ).all()
+    notifications = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.member_id == member_id)
+            .order_by(OutboxMessage.id)
+        )
+    ).all()
+    return {
+        "member": {
+            "telegram_id": member.telegram_id,
+            "display_name": member.display_name,
+            "language": member.language.value,
+            "affiliation": member.affiliation.value if member.affiliation else None,
+            "network": member.network.name if member.network else None,
+            "role": member.role.value,
+            "reachable": member.reachable,
+            "created_at": member.created_at.isoformat(),
+        },
+        "registrations": [
+            {
+                "event": r.event.title,
+                "event_starts_at": r.event.starts_at.isoformat(),
+                "status": r.status.value,
+                "party_size": r.party_size,
+                "created_at": r.created_at.isoformat(),
+                "history": [
+                    {
+                        "at": h.at.isoformat(),
+                        "from": h.from_status,
+                        "to": h.to_status.value,
+                        "reason": h.reason,
+                    }
+                    for h in history
+                    if h.registration_id == r.id
+                ],
+            }
+            for r in registrations
+        ],
+        "notifications": [
+            {"kind": n.kind.value, "due_at": n.due_at.isoformat(), "status": n.status.value}
+            for n in notifications
+        ],
+    }
+
+
+async def forget_member(
+    session: AsyncSession, *, member_id: int, now: datetime, policy: RegistrationPolicy
+) -> int:
+    """Delete a member (AVG: right to erasure). Returns how many registrations were kept anonymous.
+
+    Registrations for past events stay, without the member, so attendance counts and the totals
+    per network stay right. Active registrations for coming events are cancelled first, through
+    the normal rules, so the freed seats go to the waitlist.
+    Pending notifications go with the member.
+    """
+    member = await _get(session, member_id)
+    coming = (
+        await session.scalars(
+            select(Registration)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.member_id == member_id,
+                Registration.status.in_(ACTIVE),
+                Event.starts_at > now,
+            )
+        )
+    ).all()
+    for registration in coming:
+        await registrations.cancel(
+            session,
+            event_id=registration.event_id,
+            member_id=member_id,
+            now=now,
+            policy=policy,
+            reason="forgotten",
+        )
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.member_id == member_id))
+    result = await session.execute(
+        update(Registration).where(Registration.member_id == member_id).values(member_id=None)
+    )
+    await session.execute(
+        update(RegistrationChange)
+        .where(RegistrationChange.actor_id == member_id)
+        .values(actor_id=None)
+    )
+    await session.delete(member)
+    await session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def _get(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    return name[:DISPLAY_NAME_MAX] or "?"

@@ -1,0 +1,45 @@
+"""Schema migrations (Alembic).
+
+Applied at start by ``buurtagenda run``, and by ``buurtagenda db upgrade``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from models.db import Database
+
+SCRIPT_LOCATION = Path(__file__).parent
+
+
+def alembic_config(url: str = "") -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def upgrade(database: Database, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` on the database's own connection."""
+
+    def _upgrade(connection: Connection) -> None:
+        config = alembic_config(database.url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def current_revision(database: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    def _current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(_current)

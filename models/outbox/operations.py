@@ -1,0 +1,42 @@
+"""Writing notifications into the outbox (never sending them: that is ``scheduler/``'s job)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: NotificationKind,
+    member_id: int | None,
+    due_at: datetime,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    event_id: int | None = None,
+    registration_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a notification unless one with the same idempotency key exists; return the new row."""
+    exists = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+    )
+    if exists is not None:
+        return None
+    message = OutboxMessage(
+        kind=kind,
+        member_id=member_id,
+        due_at=due_at,
+        idempotency_key=key,
+        payload=payload or {},
+        event_id=event_id,
+        registration_id=registration_id,
+        status=DeliveryStatus.PENDING,
+    )
+    session.add(message)
+    return message

@@ -1,0 +1,731 @@
+"""Where a registration is decided.
+
+Every operation here runs inside the caller's write transaction (``Database.transaction()``),
+locks the event first, checks the rules, changes the registration, writes a history row and
+returns an ``Outcome`` with the notifications it implies, already added to the outbox in the same
+transaction. A refusal raises a ``DomainError`` before anything changes.
+
+The rules, in short:
+- capacity (counting party sizes) is never exceeded; a full event puts people on the waitlist;
+- the waitlist is first come, first served (``queue_seq``); a freed seat goes to the first
+  waitlisted party that fits, held for them until a deadline (``RegistrationPolicy``);
+- close to the event (``last_call``) a freed seat is not held: every waitlisted member who fits
+  hears of it, and the first to claim it gets it;
+- fair share: until ``fair_share_until`` a network holds at most ``fair_share_per_network`` seats;
+- registering twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import (
+    EventCancelled,
+    EventNotOpen,
+    EventStarted,
+    NoOpenOffer,
+    NotAllowed,
+    NotEnoughSeats,
+    NotFound,
+    NotRegistered,
+    OfferExpired,
+    PartySizeInvalid,
+    RegistrationClosed,
+    SeatTaken,
+)
+from models.events.entities import Event, EventStatus
+from models.members.entities import Member
+from models.outbox.entities import NotificationKind, OutboxMessage
+from models.outbox.operations import enqueue
+from models.registrations.entities import (
+    ACTIVE,
+    HOLDS_SEATS,
+    Registration,
+    RegistrationChange,
+    RegistrationStatus,
+)
+from models.registrations.policy import RegistrationPolicy
+
+S = RegistrationStatus
+# Attendance can be taken from a little before the start.
+CHECK_IN_OPENS = timedelta(hours=1)
+
+
+@dataclass
+class Outcome:
+    """What an operation did: the registration, whether it changed, and what must be told."""
+
+    registration: Registration
+    changed: bool = True
+    notifications: list[OutboxMessage] = field(default_factory=list)
+    waitlist_position: int | None = None
+
+
+# --- the operations a member can do -----------------------------------------------------------
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+    party_size: int = 1,
+    if_full: Literal["waitlist", "refuse"] = "waitlist",
+) -> Outcome:
+    """Confirm a seat, or (when full, or the network's fair share is used) join the waitlist."""
+    event = await lock_event(session, event_id)
+    _check_open_for_registration(event, now)
+    _check_party_size(party_size, policy)
+    member = await _member(session, member_id)
+    existing = await _registration_of(session, event.id, member.id)
+    if existing is not None and existing.status is not S.CANCELLED:
+        # Registering twice changes nothing (a double tap, an old button, a retry).
+        return Outcome(
+            existing, changed=False, waitlist_position=await _position(session, existing)
+        )
+
+    usage = await _seat_usage(session, event)
+    fits = event.capacity is None or usage.held + party_size <= event.capacity
+    group = _group_of(member)
+    within_share = await _within_fair_share(session, event, group, party_size, now)
+    status = S.CONFIRMED if fits and within_share else S.WAITLISTED
+    if status is S.WAITLISTED and if_full == "refuse":
+        raise NotEnoughSeats(party_size=party_size)
+
+    registration = existing or Registration(event_id=event.id, member_id=member.id)
+    if existing is None:
+        session.add(registration)
+    registration.network_id = member.network_id
+    registration.affiliation = member.affiliation
+    registration.party_size = party_size
+    registration.queue_seq = usage.last_seq + 1
+    registration.offer_expires_at = None
+    reason = "registered" if status is S.CONFIRMED else "waitlisted"
+    if status is S.WAITLISTED and fits:
+        reason = "waitlisted_fair_share"
+    _transition(session, registration, status, now, actor_id=member.id, reason=reason)
+    await session.flush()
+    return Outcome(registration, waitlist_position=await _position(session, registration))
+
+
+async def join_waitlist(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+    party_size: int = 1,
+) -> Outcome:
+    """Join the waitlist of a full event (or simply register, if a seat is free after all)."""
+    return await register(
+        session,
+        event_id=event_id,
+        member_id=member_id,
+        now=now,
+        policy=policy,
+        party_size=party_size,
+        if_full="waitlist",
+    )
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+    reason: str = "cancelled",
+) -> Outcome:
+    """Cancel one's own registration or waitlist place; a freed seat moves the waitlist up."""
+    event = await lock_event(session, event_id)
+    if now >= event.starts_at:
+        raise EventStarted()
+    registration = await _registration_of(session, event.id, member_id)
+    if registration is None or not registration.is_active:
+        raise NotRegistered()
+    freed = registration.holds_seats
+    _transition(session, registration, S.CANCELLED, now, actor_id=member_id, reason=reason)
+    registration.offer_expires_at = None
+    notifications = []
+    if freed:
+        notifications = await fill_free_seats(
+            session, event, now, policy, trigger=f"cancel-{registration.id}-{_stamp(now)}"
+        )
+    await session.flush()
+    return Outcome(registration, notifications=notifications)
+
+
+async def claim_seat(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> Outcome:
+    """Take the seat offered to you, or (in the last call) a free seat before anyone else does."""
+    event = await lock_event(session, event_id)
+    if event.is_cancelled:
+        raise EventCancelled()
+    if now >= event.starts_at:
+        raise EventStarted()
+    registration = await _registration_of(session, event.id, member_id)
+    if registration is None:
+        raise NoOpenOffer()
+    if registration.status is S.CONFIRMED:
+        return Outcome(registration, changed=False)
+    if registration.status is S.OFFERED:
+        assert registration.offer_expires_at is not None
+        if now > registration.offer_expires_at:
+            raise OfferExpired()
+    elif registration.status is S.WAITLISTED and policy.is_last_call(now, event.starts_at):
+        usage = await _seat_usage(session, event)
+        group = registration.fair_share_group
+        fits = event.capacity is None or usage.held + registration.party_size <= event.capacity
+        if not fits or not await _within_fair_share(
+            session, event, group, registration.party_size, now
+        ):
+            raise SeatTaken()
+    else:
+        raise NoOpenOffer()
+    registration.offer_expires_at = None
+    _transition(session, registration, S.CONFIRMED, now, actor_id=member_id, reason="claimed")
+    await session.flush()
+    return Outcome(registration)
+
+
+async def decline_offer(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> Outcome:
+    """ "Laat maar": give the offered seat back; it goes to the next on the waitlist."""
+    event = await lock_event(session, event_id)
+    registration = await _registration_of(session, event.id, member_id)
+    if registration is None or registration.status is not S.OFFERED:
+        raise NoOpenOffer()
+    registration.offer_expires_at = None
+    _transition(session, registration, S.CANCELLED, now, actor_id=member_id, reason="declined")
+    notifications = await fill_free_seats(
+        session, event, now, policy, trigger=f"declined-{registration.id}-{_stamp(now)}"
+    )
+    await session.flush()
+    return Outcome(registration, notifications=notifications)
+
+
+async def change_party_size(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    party_size: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> Outcome:
+    """Bring someone along (or no longer): more seats only if they are free."""
+    event = await lock_event(session, event_id)
+    _check_open_for_registration(event, now)
+    _check_party_size(party_size, policy)
+    registration = await _registration_of(session, event.id, member_id)
+    if registration is None or not registration.is_active:
+        raise NotRegistered()
+    extra = party_size - registration.party_size
+    if extra == 0:
+        return Outcome(registration, changed=False)
+    if extra > 0 and registration.holds_seats:
+        usage = await _seat_usage(session, event)
+        fits = event.capacity is None or usage.held + extra <= event.capacity
+        if not fits or not await _within_fair_share(
+            session, event, registration.fair_share_group, extra, now
+        ):
+            raise NotEnoughSeats(party_size=party_size)
+    registration.party_size = party_size
+    _transition(
+        session, registration, registration.status, now, actor_id=member_id, reason="party_size"
+    )
+    notifications: list[OutboxMessage] = []
+    if extra < 0 and registration.holds_seats:
+        notifications = await fill_free_seats(
+            session, event, now, policy, trigger=f"party-{registration.id}-{_stamp(now)}"
+        )
+    await session.flush()
+    return Outcome(registration, notifications=notifications)
+
+
+# --- what the service does on its own ---------------------------------------------------------
+
+
+async def fill_free_seats(
+    session: AsyncSession, event: Event, now: datetime, policy: RegistrationPolicy, *, trigger: str
+) -> list[OutboxMessage]:
+    """Offer free seats to the waitlist, in order; in the last call, tell everyone who fits.
+
+    The caller holds the event's lock. A party too large for the free seats keeps its place and
+    the seat goes to the next party that fits, so seats are never left empty while someone who
+    fits is waiting.
+    """
+    if event.capacity is None or not event.is_published or now >= event.starts_at:
+        return []
+    usage = await _seat_usage(session, event)
+    free = event.capacity - usage.held
+    if free <= 0:
+        return []
+    waiting = (
+        await session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
+            .order_by(Registration.queue_seq)
+        )
+    ).all()
+    share_active = _fair_share_active(event, now)
+    used_by_group = await _usage_by_group(session, event) if share_active else defaultdict(int)
+    last_call = policy.is_last_call(now, event.starts_at)
+    deadline = policy.offer_deadline(now, event.starts_at)
+    notifications: list[OutboxMessage] = []
+    for registration in waiting:
+        group = registration.fair_share_group
+        if registration.party_size > free:
+            continue
+        if share_active and (
+            used_by_group[group] + registration.party_size > (event.fair_share_per_network or 0)
+        ):
+            continue
+        if last_call:
+            kind, key = (
+                NotificationKind.SEAT_AVAILABLE,
+                f"seat-available:{registration.id}:{trigger}",
+            )
+        else:
+            registration.offer_expires_at = deadline
+            _transition(session, registration, S.OFFERED, now, actor_id=None, reason="offered")
+            free -= registration.party_size
+            used_by_group[group] += registration.party_size
+            kind, key = (
+                NotificationKind.SEAT_OFFERED,
+                f"seat-offered:{registration.id}:{_stamp(deadline)}",
+            )
+        message = await enqueue(
+            session,
+            kind=kind,
+            member_id=registration.member_id,
+            due_at=now,
+            key=key,
+            event_id=event.id,
+            registration_id=registration.id,
+            payload={"offer_expires_at": None if last_call else deadline.isoformat()},
+        )
+        if message is not None:
+            notifications.append(message)
+        if free <= 0:
+            break
+    return notifications
+
+
+async def expire_offers(
+    session: AsyncSession, *, now: datetime, policy: RegistrationPolicy
+) -> list[OutboxMessage]:
+    """Offers past their deadline lapse; each lapsed seat is offered to the next in line."""
+    event_ids = (
+        await session.scalars(
+            select(Registration.event_id)
+            .where(Registration.status == S.OFFERED, Registration.offer_expires_at < now)
+            .distinct()
+        )
+    ).all()
+    notifications: list[OutboxMessage] = []
+    for event_id in sorted(event_ids):
+        event = await lock_event(session, event_id)
+        lapsed = (
+            await session.scalars(
+                select(Registration)
+                .where(
+                    Registration.event_id == event.id,
+                    Registration.status == S.OFFERED,
+                    Registration.offer_expires_at < now,
+                )
+                .order_by(Registration.queue_seq)
+            )
+        ).all()
+        for registration in lapsed:
+            _transition(
+                session, registration, S.CANCELLED, now, actor_id=None, reason="offer_expired"
+            )
+            message = await enqueue(
+                session,
+                kind=NotificationKind.OFFER_EXPIRED,
+                member_id=registration.member_id,
+                due_at=now,
+                key=f"offer-expired:{registration.id}:{_stamp(registration.offer_expires_at)}",
+                event_id=event.id,
+                registration_id=registration.id,
+            )
+            registration.offer_expires_at = None
+            if message is not None:
+                notifications.append(message)
+        notifications += await fill_free_seats(
+            session, event, now, policy, trigger=f"expired-{_stamp(now)}"
+        )
+    await session.flush()
+    return notifications
+
+
+async def release_fair_share(
+    session: AsyncSession, *, now: datetime, policy: RegistrationPolicy
+) -> list[OutboxMessage]:
+    """After the release moment, seats held back for fair share go to the waitlist in order."""
+    event_ids = (
+        await session.scalars(
+            select(Event.id).where(
+                Event.status == EventStatus.PUBLISHED,
+                Event.fair_share_until <= now,
+                Event.starts_at > now,
+                Event.id.in_(
+                    select(Registration.event_id).where(Registration.status == S.WAITLISTED)
+                ),
+            )
+        )
+    ).all()
+    notifications: list[OutboxMessage] = []
+    for event_id in sorted(event_ids):
+        event = await lock_event(session, event_id)
+        notifications += await fill_free_seats(
+            session, event, now, policy, trigger=f"release-{_stamp(event.fair_share_until)}"
+        )
+    await session.flush()
+    return notifications
+
+
+# --- organiser overrides ------------------------------------------------------------------------
+
+
+async def override_confirm(
+    session: AsyncSession, *, registration_id: int, actor_id: int, now: datetime, note: str = ""
+) -> Outcome:
+    """An organiser gives someone a seat out of turn (capacity still holds)."""
+    await require_organiser(session, actor_id)
+    registration = await _registration_by_id(session, registration_id)
+    event = await lock_event(session, registration.event_id)
+    if event.is_cancelled:
+        raise EventCancelled()
+    if registration.status in (S.CONFIRMED, S.ATTENDED):
+        return Outcome(registration, changed=False)
+    extra = 0 if registration.status is S.OFFERED else registration.party_size
+    usage = await _seat_usage(session, event)
+    if event.capacity is not None and usage.held + extra > event.capacity:
+        raise NotEnoughSeats(party_size=registration.party_size)
+    registration.offer_expires_at = None
+    _transition(
+        session,
+        registration,
+        S.CONFIRMED,
+        now,
+        actor_id=actor_id,
+        reason="organiser_confirm",
+        note=note or None,
+    )
+    message = await enqueue(
+        session,
+        kind=NotificationKind.PROMOTED,
+        member_id=registration.member_id,
+        due_at=now,
+        key=f"promoted:{registration.id}:{_stamp(now)}",
+        event_id=event.id,
+        registration_id=registration.id,
+    )
+    await session.flush()
+    return Outcome(registration, notifications=[message] if message else [])
+
+
+async def override_cancel(
+    session: AsyncSession,
+    *,
+    registration_id: int,
+    actor_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+    note: str = "",
+) -> Outcome:
+    """An organiser cancels someone's registration; the member is told, the waitlist moves up."""
+    await require_organiser(session, actor_id)
+    registration = await _registration_by_id(session, registration_id)
+    event = await lock_event(session, registration.event_id)
+    if not registration.is_active:
+        return Outcome(registration, changed=False)
+    freed = registration.holds_seats
+    registration.offer_expires_at = None
+    _transition(
+        session,
+        registration,
+        S.CANCELLED,
+        now,
+        actor_id=actor_id,
+        reason="organiser_cancel",
+        note=note or None,
+    )
+    notifications: list[OutboxMessage] = []
+    message = await enqueue(
+        session,
+        kind=NotificationKind.REMOVED,
+        member_id=registration.member_id,
+        due_at=now,
+        key=f"removed:{registration.id}:{_stamp(now)}",
+        event_id=event.id,
+        registration_id=registration.id,
+        payload={"note": note},
+    )
+    if message is not None:
+        notifications.append(message)
+    if freed:
+        notifications += await fill_free_seats(
+            session, event, now, policy, trigger=f"removed-{registration.id}-{_stamp(now)}"
+        )
+    await session.flush()
+    return Outcome(registration, notifications=notifications)
+
+
+async def record_attendance(
+    session: AsyncSession, *, registration_id: int, actor_id: int, attended: bool, now: datetime
+) -> Outcome:
+    """Check someone in (or record a no-show), from an hour before the start."""
+    await require_organiser(session, actor_id)
+    registration = await _registration_by_id(session, registration_id)
+    event = await lock_event(session, registration.event_id)
+    if now < event.starts_at - CHECK_IN_OPENS:
+        raise NotAllowed()
+    if registration.status not in (S.CONFIRMED, S.ATTENDED, S.NO_SHOW):
+        raise NotRegistered()
+    status = S.ATTENDED if attended else S.NO_SHOW
+    if registration.status is status:
+        return Outcome(registration, changed=False)
+    _transition(session, registration, status, now, actor_id=actor_id, reason="attendance")
+    await session.flush()
+    return Outcome(registration)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeatUsage:
+    held: int
+    last_seq: int
+
+
+async def seats_left(session: AsyncSession, event: Event) -> int | None:
+    """Free seats, or None for an event without a limit."""
+    if event.capacity is None:
+        return None
+    usage = await _seat_usage(session, event)
+    return max(0, event.capacity - usage.held)
+
+
+async def waitlist_length(session: AsyncSession, event_id: int) -> int:
+    count = await session.scalar(
+        select(func.count()).where(
+            Registration.event_id == event_id, Registration.status == S.WAITLISTED
+        )
+    )
+    return int(count or 0)
+
+
+async def waitlist_position(session: AsyncSession, registration: Registration) -> int | None:
+    return await _position(session, registration)
+
+
+async def lock_event(session: AsyncSession, event_id: int) -> Event:
+    """Load the event for a decision, locking its row (PostgreSQL) until the transaction ends.
+
+    On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    event = await session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update(of=Event)
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFound()
+    return event
+
+
+async def require_organiser(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None or not member.is_organiser:
+        raise NotAllowed()
+    return member
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _check_open_for_registration(event: Event, now: datetime) -> None:
+    if event.status is EventStatus.CANCELLED:
+        raise EventCancelled()
+    if event.status is not EventStatus.PUBLISHED:
+        raise EventNotOpen()
+    if now >= event.starts_at:
+        raise EventStarted()
+    if event.registration_deadline is not None and now > event.registration_deadline:
+        raise RegistrationClosed()
+
+
+def _check_party_size(party_size: int, policy: RegistrationPolicy) -> None:
+    if not 1 <= party_size <= policy.max_party_size:
+        raise PartySizeInvalid(maximum=policy.max_party_size)
+
+
+async def _member(session: AsyncSession, member_id: int) -> Member:
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def _group_of(member: Member) -> str:
+    if member.network_id is not None:
+        return f"network:{member.network_id}"
+    return f"affiliation:{member.affiliation or 'unknown'}"
+
+
+async def _registration_of(
+    session: AsyncSession, event_id: int, member_id: int
+) -> Registration | None:
+    return await session.scalar(
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.member_id == member_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _registration_by_id(session: AsyncSession, registration_id: int) -> Registration:
+    registration = await session.get(Registration, registration_id, populate_existing=True)
+    if registration is None:
+        raise NotFound()
+    return registration
+
+
+async def _seat_usage(session: AsyncSession, event: Event) -> SeatUsage:
+    held_seats = func.coalesce(
+        func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
+    )
+    row = (
+        await session.execute(
+            select(held_seats, func.coalesce(func.max(Registration.queue_seq), 0)).where(
+                Registration.event_id == event.id
+            )
+        )
+    ).one()
+    return SeatUsage(held=int(row[0]), last_seq=int(row[1]))
+
+
+def _fair_share_active(event: Event, now: datetime) -> bool:
+    return event.fair_share_per_network is not None and (
+        event.fair_share_until is None or now < event.fair_share_until
+    )
+
+
+async def _within_fair_share(
+    session: AsyncSession, event: Event, group: str, party_size: int, now: datetime
+) -> bool:
+    if not _fair_share_active(event, now):
+        return True
+    used = (await _usage_by_group(session, event))[group]
+    return used + party_size <= (event.fair_share_per_network or 0)
+
+
+async def _usage_by_group(session: AsyncSession, event: Event) -> defaultdict[str, int]:
+    rows = await session.execute(
+        select(Registration.network_id, Registration.affiliation, func.sum(Registration.party_size))
+        .where(Registration.event_id == event.id, Registration.status.in_(HOLDS_SEATS))
+        .group_by(Registration.network_id, Registration.affiliation)
+    )
+    used: defaultdict[str, int] = defaultdict(int)
+    for network_id, affiliation, seats in rows:
+        group = (
+            f"network:{network_id}"
+            if network_id is not None
+            else f"affiliation:{affiliation or 'unknown'}"
+        )
+        used[group] += int(seats)
+    return used
+
+
+async def _position(session: AsyncSession, registration: Registration) -> int | None:
+    if registration.status is not S.WAITLISTED:
+        return None
+    ahead = await session.scalar(
+        select(func.count()).where(
+            and_(
+                Registration.event_id == registration.event_id,
+                Registration.status == S.WAITLISTED,
+                Registration.queue_seq < registration.queue_seq,
+            )
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def _transition(
+    session: AsyncSession,
+    registration: Registration,
+    to_status: RegistrationStatus,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    reason: str,
+    note: str | None = None,
+) -> None:
+    """Change the status and write the history row: the only place a status is set."""
+    change = RegistrationChange(
+        at=now,
+        actor_id=actor_id,
+        from_status=getattr(registration, "status", None),
+        to_status=to_status,
+        party_size=registration.party_size,
+        reason=reason,
+        note=note,
+    )
+    change.registration = registration
+    registration.status = to_status
+    registration.updated_at = now
+    session.add(change)
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.strftime("%Y%m%dT%H%M%S%f") if moment is not None else "none"
+
+
+__all__ = [
+    "ACTIVE",
+    "Outcome",
+    "cancel",
+    "change_party_size",
+    "claim_seat",
+    "decline_offer",
+    "expire_offers",
+    "fill_free_seats",
+    "join_waitlist",
+    "lock_event",
+    "override_cancel",
+    "override_confirm",
+    "record_attendance",
+    "register",
+    "release_fair_share",
+    "require_organiser",
+    "seats_left",
+    "waitlist_length",
+    "waitlist_position",
+]
