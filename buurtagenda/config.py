@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "BUURTAGENDA_"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -150,11 +150,12 @@ class Config(_Section):
             ) from None
         return value
 
-    @model_validator(mode="after")
-    def _positive_ids(self) -> Config:
-        if any(admin <= 0 for admin in self.admins):
-            raise ValueError("admins: Telegram user ids are positive numbers")
-        return self
+    @field_validator("admins")
+    @classmethod
+    def _positive_ids(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(admin <= 0 for admin in value):
+            raise ValueError("Telegram user ids are positive numbers")
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -7,7 +7,11 @@ then the scheduler; then HTTP. Stop in reverse.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -23,6 +27,18 @@ from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 
 log = logging.getLogger(__name__)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our event loop, leaving signals to the service.
+
+    uvicorn's own handling re-raises SIGTERM once it has stopped, which would end the process
+    before the scheduler and the bot are shut down; the service stops everything in order instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 def registration_policy(config: Config) -> RegistrationPolicy:
@@ -78,17 +94,24 @@ class Service:
             access_log=False,
             lifespan="off",
         )
-        return uvicorn.Server(config)
+        return EmbeddedServer(config)
 
     async def run(self) -> None:
-        """Serve until SIGINT/SIGTERM (uvicorn handles the signals), then stop cleanly."""
+        """Serve until SIGINT or SIGTERM, then stop everything in reverse order."""
         await self.start()
+        server = self.http_server()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
         try:
             log.info(
                 "Buurtagenda on http://%s:%d (health: /healthz)",
                 self.config.http.host,
                 self.config.http.port,
             )
-            await self.http_server().serve()
+            await server.serve()
         finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
             await self.stop()
+            log.info("stopped")

@@ -70,10 +70,11 @@ async def load_reference_data(
 
 
 async def all_networks(session: AsyncSession, *, active_only: bool = True) -> list[Network]:
-    query = select(Network).options(selectinload(Network.buurten)).order_by(Network.name)
+    query = select(Network).options(selectinload(Network.buurten))
     if active_only:
         query = query.where(Network.active.is_(True))
-    return list((await session.scalars(query)).all())
+    # Sorted here, not by the database: collations differ between SQLite and PostgreSQL.
+    return sorted((await session.scalars(query)).all(), key=lambda n: slugify(n.name))
 
 
 async def find_networks(session: AsyncSession, text: str, *, limit: int = 8) -> list[Network]:
@@ -81,11 +82,17 @@ async def find_networks(session: AsyncSession, text: str, *, limit: int = 8) -> 
     needle = slugify(text)
     if not needle:
         return []
-    matches = [
-        network
-        for network in await all_networks(session)
-        if needle in slugify(network.name)
-        or needle in network.slug
-        or any(needle in buurt.slug for buurt in network.buurten)
-    ]
-    return matches[:limit]
+
+    def rank(network: Network) -> int | None:
+        name = slugify(network.name)
+        if name.startswith(needle):
+            return 0
+        if needle in name or needle in network.slug:
+            return 1
+        if any(needle in buurt.slug for buurt in network.buurten):
+            return 2
+        return None
+
+    ranked = [(rank(n), slugify(n.name), n) for n in await all_networks(session)]
+    matches = sorted((r, name, n.id, n) for r, name, n in ranked if r is not None)
+    return [network for *_, network in matches[:limit]]

@@ -1,0 +1,102 @@
+"""The service as people start it: `buurtagenda run` in its own process, answering /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from models.db import Database
+from web.app import create_app
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "buurtagenda"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+async def test_run_starts_migrates_seeds_and_answers_healthz(tmp_path):
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(BIN / "buurtagenda"),
+        "run",
+        cwd=tmp_path,
+        env={**os.environ, "BUURTAGENDA_HTTP_PORT": str(port)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    response = await client.get(f"http://127.0.0.1:{port}/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            else:
+                pytest.fail("the service did not answer /healthz within 10 s")
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
+        assert (tmp_path / "buurtagenda.db").exists()  # embedded default: SQLite file
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
+    assert process.returncode == 0, output.decode()
+    assert b"reference data: 44 buurten, 28 networks added" in output
+
+
+async def test_healthz_says_what_is_unhealthy(tmp_path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    app = create_app(database, scheduler_running=lambda: False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/healthz")
+    await database.dispose()
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unhealthy",
+        "database": "error: OperationalError",
+        "scheduler": "stopped",
+    }
+
+
+def test_cli_seed_and_db_commands(tmp_path):
+    env = {"BUURTAGENDA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    assert cli("db", "current", cwd=tmp_path, env=env).stdout.strip() == "(empty database)"
+    upgraded = cli("db", "upgrade", cwd=tmp_path, env=env)
+    assert upgraded.returncode == 0 and "revision 0001" in upgraded.stdout
+    first = cli("seed", cwd=tmp_path, env=env)
+    second = cli("seed", cwd=tmp_path, env=env)
+    assert first.returncode == second.returncode == 0
+    assert "44 buurten" in first.stderr and "44 buurten" not in second.stderr  # idempotent
+
+
+def test_cli_stops_with_one_clear_message_on_bad_configuration(tmp_path):
+    (tmp_path / "config.toml").write_text("[http]\nport = 'tachtig'\n")
+    result = cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    message = "configuration error in config.toml: http.port: Input should be a valid integer"
+    assert result.stderr.strip().splitlines() == [f"buurtagenda: {message}"]
