@@ -124,6 +124,12 @@ class RegistrationConfig(_Section):
         return value
 
 
+class ExportConfig(_Section):
+    # Empty: no export. Otherwise a folder that receives the public feeds and the agenda page
+    # after every change, for any static web host.
+    directory: str = ""
+
+
 class Config(_Section):
     timezone: str = "Europe/Amsterdam"
     default_language: Literal["nl", "en"] = "nl"
@@ -133,6 +139,7 @@ class Config(_Section):
     http: HttpConfig = HttpConfig()
     reminders: RemindersConfig = RemindersConfig()
     registration: RegistrationConfig = RegistrationConfig()
+    export: ExportConfig = ExportConfig()
 
     @field_validator("admins", mode="before")
     @classmethod
