@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench migration clean
+.PHONY: run test lint typecheck pytest bench migration catalogs clean
 
 run: $(STAMP)
 	$(BIN)/buurtagenda run
@@ -29,6 +29,18 @@ bench: $(STAMP)
 # New schema revision from the models: make migration m="add reminder preferences"
 migration: $(STAMP)
 	$(BIN)/python -m models.migrations.new "$(m)"
+
+# Extract user-facing strings into the catalogs (Dutch message ids; en translates, nl polishes).
+LOCALES := buurtagenda/locale
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k plural:1,2 --no-location --sort-output \
+		--project=Buurtagenda -o $(LOCALES)/messages.pot .
+	for lang in nl en; do \
+		if [ -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -l $$lang -D messages \
+				-i $(LOCALES)/messages.pot -d $(LOCALES); \
+		else $(BIN)/pybabel init -l $$lang -D messages -i $(LOCALES)/messages.pot -d $(LOCALES); fi; \
+	done
 
 $(STAMP): pyproject.toml uv.lock
 	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet uv==$(UV_VERSION); }

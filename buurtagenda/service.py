@@ -1,8 +1,12 @@
-"""The running service: one process, one event loop, holding the database, the scheduler and the
-HTTP server (and, from the bot issue on, the Telegram bot).
+"""The running service: one process, one event loop, holding the database, the scheduler, the
+HTTP server and the Telegram bot.
 
 Start order matters: migrations and reference data first, so nothing ever sees an old schema;
-then the scheduler; then HTTP. Stop in reverse.
+then the scheduler; then HTTP; then the bot (in the sandbox the bot talks to the Bot API emulator
+served by our own HTTP server, so that must be up first). Stop in reverse.
+
+Without ``telegram.token`` the service runs as a sandbox: the Bot API emulator is mounted in the
+HTTP server, a demo programme is loaded, and ``/sandbox`` lets anyone try the bot in a browser.
 """
 
 from __future__ import annotations
@@ -11,22 +15,33 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from telegram.ext import Application
 
+from bot.app import build_application
+from bot.callbacks import CallbackSigner
+from bot.context import BotDeps
 from buurtagenda.config import Config, parse_duration
+from emulator import TelegramEmulator
 from models import migrations
 from models.clock import Clock, system_clock
 from models.db import Database
+from models.events.demo import load_demo_programme
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 
 log = logging.getLogger(__name__)
+
+SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -36,9 +51,17 @@ class EmbeddedServer(uvicorn.Server):
     before the scheduler and the bot are shut down; the service stops everything in order instead.
     """
 
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
 
 
 def registration_policy(config: Config) -> RegistrationPolicy:
@@ -68,50 +91,133 @@ class Service:
     clock: Clock = system_clock
     database: Database = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
+    emulator: TelegramEmulator | None = field(init=False, default=None)
+    bot: Application | None = field(init=False, default=None)  # type: ignore[type-arg]
 
     def __post_init__(self) -> None:
         self.database = Database(self.config.database.url)
         self.scheduler = AsyncIOScheduler(timezone=self.config.timezone)
         self.policy = registration_policy(self.config)
+        if self.sandbox:
+            self.emulator = TelegramEmulator(bot_username=SANDBOX_BOT_USERNAME)
+        self._server: EmbeddedServer | None = None
+        self._server_task: asyncio.Task[None] | None = None
+
+    @property
+    def sandbox(self) -> bool:
+        return not self.config.telegram.token
+
+    @property
+    def local_url(self) -> str:
+        host = self.config.http.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        return f"http://{host}:{self.config.http.port}"
 
     async def start(self) -> None:
         await prepare_database(self.database)
+        if self.sandbox:
+            async with self.database.transaction() as session:
+                report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
+            log.info("sandbox: demo programme (%d events added)", report.created)
         schedule_domain_jobs(self.scheduler, self.database, self.clock, self.policy)
         self.scheduler.start()
+        await self._start_http()
+        await self._start_bot()
 
     async def stop(self) -> None:
+        if self.bot is not None:
+            await self._stop_bot(self.bot)
+        if self.emulator is not None:
+            await self.emulator.aclose()
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            await self._server_task
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.database.dispose()
 
-    def http_server(self) -> uvicorn.Server:
+    def http_app(self) -> Starlette:
         app = create_app(self.database, lambda: bool(self.scheduler.running))
+        if self.emulator is not None:
+            from emulator.sandbox import sandbox_routes
+
+            for route in sandbox_routes(self.emulator):
+                app.router.routes.append(route)
+            app.router.routes.append(Mount("", app=self.emulator.app))
+        return app
+
+    async def _start_http(self) -> None:
         config = uvicorn.Config(
-            app,
+            self.http_app(),
             host=self.config.http.host,
             port=self.config.http.port,
-            log_level="info",
+            log_level="warning",
             access_log=False,
             lifespan="off",
         )
-        return EmbeddedServer(config)
+        self._server = EmbeddedServer(config)
+        self._server_task = asyncio.create_task(self._server.serve())
+        ready = asyncio.create_task(self._server.ready.wait())
+        done, _ = await asyncio.wait({ready, self._server_task}, return_when="FIRST_COMPLETED")
+        if ready not in done:
+            ready.cancel()
+            await self._server_task  # raises why it could not start (port taken, ...)
+            raise RuntimeError(f"the HTTP server did not start on {self.local_url}")
+
+    def bot_deps(self) -> BotDeps:
+        token = self.config.telegram.token or (self.emulator.token if self.emulator else "")
+        return BotDeps(
+            database=self.database,
+            clock=self.clock,
+            policy=self.policy,
+            signer=CallbackSigner(token),
+            admins=self.config.admins,
+            default_language=self.config.default_language,
+            timezone=self.config.timezone,
+            public_url=self.config.http.public_url,
+        )
+
+    async def _start_bot(self) -> None:
+        if self.emulator is not None:
+            token, base_url = self.emulator.token, self.local_url
+            self.emulator.add_demo_users()
+        else:
+            token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
+        self.bot = build_application(self.bot_deps(), token=token, base_url=base_url)
+        await self.bot.initialize()
+        await self.bot.start()
+        assert self.bot.updater is not None
+        await self.bot.updater.start_polling(poll_interval=0, timeout=20, drop_pending_updates=False)
+        log.info("bot @%s is listening", self.bot.bot.username)
+
+    @staticmethod
+    async def _stop_bot(bot: Application) -> None:  # type: ignore[type-arg]
+        if bot.updater is not None and bot.updater.running:
+            await bot.updater.stop()
+        if bot.running:
+            await bot.stop()
+        await bot.shutdown()
 
     async def run(self) -> None:
         """Serve until SIGINT or SIGTERM, then stop everything in reverse order."""
-        await self.start()
-        server = self.http_server()
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+            loop.add_signal_handler(signum, stop.set)
         try:
-            log.info(
-                "Buurtagenda on http://%s:%d (health: /healthz)",
-                self.config.http.host,
-                self.config.http.port,
-            )
-            await server.serve()
+            await self.start()
+            where = f"{self.config.http.public_url}/sandbox" if self.sandbox else "Telegram"
+            log.info("Buurtagenda is running: %s (health: %s/healthz)", where,
+                     self.config.http.public_url)
+            waiter = asyncio.create_task(stop.wait())
+            assert self._server_task is not None
+            await asyncio.wait({waiter, self._server_task}, return_when="FIRST_COMPLETED")
+            waiter.cancel()
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
             await self.stop()
             log.info("stopped")
+
+
+__all__ = ["EmbeddedServer", "Service", "prepare_database", "registration_policy"]

@@ -92,3 +92,11 @@ class Event(Base):
     @property
     def is_cancelled(self) -> bool:
         return self.status is EventStatus.CANCELLED
+
+    def visible_to(self, network_id: int | None, *, organiser: bool = False) -> bool:
+        """Drafts are for organisers; a network's own exchange session is for that network."""
+        if organiser:
+            return True
+        if self.status is EventStatus.DRAFT:
+            return False
+        return self.network_id is None or self.network_id == network_id

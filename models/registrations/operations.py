@@ -17,6 +17,7 @@ The rules, in short:
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -82,9 +83,11 @@ async def register(
 ) -> Outcome:
     """Confirm a seat, or (when full, or the network's fair share is used) join the waitlist."""
     event = await lock_event(session, event_id)
+    member = await _member(session, member_id)
+    if not event.visible_to(member.network_id, organiser=member.is_organiser):
+        raise NotFound()  # as if it did not exist: a forged or stale button reveals nothing
     _check_open_for_registration(event, now)
     _check_party_size(party_size, policy)
-    member = await _member(session, member_id)
     existing = await _registration_of(session, event.id, member.id)
     if existing is not None and existing.status is not S.CANCELLED:
         # Registering twice changes nothing (a double tap, an old button, a retry).
@@ -257,7 +260,8 @@ async def change_party_size(
         session, registration, registration.status, now, actor_id=member_id, reason="party_size"
     )
     notifications: list[OutboxMessage] = []
-    if extra < 0 and registration.holds_seats:
+    if extra < 0:
+        # Seats freed, or a waitlisted party that now fits in seats that were too few for it.
         notifications = await fill_free_seats(
             session, event, now, policy, trigger=f"party-{registration.id}-{_stamp(now)}"
         )
@@ -277,10 +281,11 @@ async def fill_free_seats(
     the seat goes to the next party that fits, so seats are never left empty while someone who
     fits is waiting.
     """
-    if event.capacity is None or not event.is_published or now >= event.starts_at:
+    if not event.is_published or now >= event.starts_at:
         return []
     usage = await _seat_usage(session, event)
-    free = event.capacity - usage.held
+    # Without a capacity only fair share keeps people waiting: every seat is free.
+    free = math.inf if event.capacity is None else event.capacity - usage.held
     if free <= 0:
         return []
     waiting = (

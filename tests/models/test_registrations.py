@@ -11,11 +11,11 @@ from models.clock import FrozenClock
 from models.db import Database
 from models.errors import (
     EventCancelled,
-    EventNotOpen,
     EventStarted,
     NoOpenOffer,
     NotAllowed,
     NotEnoughSeats,
+    NotFound,
     NotRegistered,
     OfferExpired,
     PartySizeInvalid,
@@ -130,7 +130,7 @@ async def test_party_size_limits(db, clock, policy):
 @pytest.mark.parametrize(
     ("setup", "error"),
     [
-        ({"publish": False}, EventNotOpen),
+        ({"publish": False}, NotFound),  # a draft is invisible to members
         ({"registration_deadline_in": timedelta(days=-1)}, RegistrationClosed),
     ],
 )
@@ -495,3 +495,16 @@ async def test_notifications_exist_exactly_when_their_cause_does(db, clock, poli
             raise RuntimeError("crash before commit")
     assert await outbox(db, NotificationKind.SEAT_OFFERED) == []
     assert await status_of(db, event.id, a.id) is S.CONFIRMED
+
+
+async def test_events_of_another_network_cannot_be_registered_for(db, clock, policy):
+    from tests.factories import network_id
+
+    own = await make_event(db, clock(), capacity=5, network_id=await network_id(db, "amby"))
+    draft = await make_event(db, clock(), capacity=5, publish=False)
+    outsider = await make_member(db, network="wyck")
+    for event in (own, draft):
+        with pytest.raises(NotFound):
+            await register(db, clock, policy, event.id, outsider.id)
+    insider = await make_member(db, network="amby")
+    assert (await register(db, clock, policy, own.id, insider.id)).registration.status is S.CONFIRMED

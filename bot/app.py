@@ -1,0 +1,194 @@
+"""The Telegram bot: python-telegram-bot's Application with our handlers, menus and guards.
+
+Where things are: ``handlers/`` has one module per feature (onboarding, agenda, mine, settings,
+privacy, organiser, fallback); ``buttons.py`` routes every inline button; ``render.py`` is how
+things look; ``callbacks.py`` signs button data; ``flood.py`` keeps one busy user from slowing
+anyone else down.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from sqlalchemy import select
+
+from bot.buttons import on_button
+from bot.context import BotDeps, deps_of
+from bot.handlers import agenda, fallback, mine, onboarding, organiser, privacy, settings
+from buurtagenda.i18n import N_, language_from_telegram, translator
+from models.members.entities import Member, Role
+
+log = logging.getLogger(__name__)
+
+# (command, description) per audience; Dutch names are the main ones, English ones are aliases.
+MEMBER_COMMANDS = {
+    "nl": [
+        ("agenda", N_("De komende bijeenkomsten")),
+        ("mijn", N_("Waar ik voor ben aangemeld")),
+        ("instellingen", N_("Taal en buurtnetwerk")),
+        ("privacy", N_("Wat we bewaren; gegevens opvragen of wissen")),
+        ("help", N_("Hoe werkt het?")),
+    ],
+    "en": [
+        ("agenda", N_("De komende bijeenkomsten")),
+        ("mine", N_("Waar ik voor ben aangemeld")),
+        ("settings", N_("Taal en buurtnetwerk")),
+        ("privacy", N_("Wat we bewaren; gegevens opvragen of wissen")),
+        ("help", N_("Hoe werkt het?")),
+    ],
+}
+ORGANISER_COMMANDS = [("aanmeldingen", N_("Aanmeldingen per bijeenkomst en netwerk"))]
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
+
+
+def build_application(
+    deps: BotDeps, *, token: str, base_url: str, concurrent_updates: int = 64
+) -> Application:  # type: ignore[type-arg]
+    """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator)."""
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{base_url}/bot")
+        .base_file_url(f"{base_url}/file/bot")
+        .concurrent_updates(concurrent_updates)
+        # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_after_start)
+        .build()
+    )
+    application.bot_data["deps"] = deps
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, _flood_guard), group=-1)
+    private = PRIVATE & NEW_MESSAGE
+    commands = [
+        (["start"], onboarding.start),
+        (["agenda"], agenda.agenda),
+        (["mijn", "mine"], mine.mine),
+        (["instellingen", "settings"], settings.settings),
+        (["privacy"], privacy.privacy),
+        (["mijngegevens", "mydata"], privacy.my_data),
+        (["vergeetmij", "forgetme"], privacy.forget_me),
+        (["help"], fallback.on_help),
+        (["aanmeldingen"], organiser.registrations_overview),
+    ]
+    for names, callback in commands:
+        application.add_handler(CommandHandler(names, callback, filters=private))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(MessageHandler(private & filters.COMMAND, fallback.on_unknown_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, fallback.on_text))
+    application.add_handler(MessageHandler(private, fallback.on_other_message))
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & NEW_MESSAGE,
+                                           fallback.in_group))
+    application.add_error_handler(_on_error)
+
+
+async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    verdict = deps_of(context).flood.check(user.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn" and update.effective_chat is not None:
+        deps = deps_of(context)
+        t = translator(language_from_telegram(user.language_code, deps.default_language))
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t("Rustig aan even 🙂 Je stuurt heel veel tegelijk. Wacht een paar tellen en "
+              "probeer het dan nog eens."),
+        )
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            pass
+    raise ApplicationHandlerStop
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the update id; tell the member something went wrong, never the details."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden):
+        log.info("update %s: member blocked the bot", update_id)
+        return
+    log.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    deps = deps_of(context)
+    user = update.effective_user
+    t = translator(language_from_telegram(user.language_code if user else None,
+                                          deps.default_language))
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t("Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens; "
+              "lukt het dan nog niet, dan kijken wij ernaar."),
+            parse_mode=ParseMode.HTML,
+        )
+    except TelegramError:
+        log.warning("update %s: could not tell the member about the error", update_id)
+
+
+async def _after_start(application: Application) -> None:  # type: ignore[type-arg]
+    await publish_command_menus(application)
+
+
+async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menus per language, and organisers' own menu in their chats."""
+    bot = application.bot
+    for language, commands in MEMBER_COMMANDS.items():
+        t = translator(language)
+        menu = [BotCommand(name, t(description)) for name, description in commands]
+        await bot.set_my_commands(menu, language_code=language)
+        if language == "nl":
+            await bot.set_my_commands(menu)  # everyone else: Dutch
+    deps = deps_of_application(application)
+    async with deps.database.read() as session:
+        organisers = (await session.scalars(
+            select(Member).where(Member.role.in_([Role.ORGANISER, Role.ADMIN]),
+                                 Member.telegram_id.is_not(None))
+        )).all()
+    for member in organisers:
+        await set_organiser_menu(application, member)
+
+
+async def set_organiser_menu(application: Application, member: Member) -> None:  # type: ignore[type-arg]
+    assert member.telegram_id is not None
+    t = translator(member.language.value)
+    commands = [*MEMBER_COMMANDS["en" if member.language.value == "en" else "nl"],
+                *ORGANISER_COMMANDS]
+    try:
+        await application.bot.set_my_commands(
+            [BotCommand(name, t(description)) for name, description in commands],
+            scope=BotCommandScopeChat(member.telegram_id),
+        )
+    except TelegramError as error:  # e.g. the organiser never opened a chat with the bot
+        log.info("no organiser menu for member %s: %s", member.id, error)
+
+
+def deps_of_application(application: Application) -> BotDeps:  # type: ignore[type-arg]
+    deps = application.bot_data["deps"]
+    assert isinstance(deps, BotDeps)
+    return deps

@@ -1,0 +1,73 @@
+"""One entry for every inline button: check the signature, then call the feature's handler.
+
+An old button, a button for an event that was cancelled or removed, or a forged one gets a clear
+answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.callbacks import Callback, InvalidCallback
+from bot.context import Turn, begin_turn
+from bot.handlers import agenda, mine, onboarding, privacy, settings
+from models.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[Turn, Callback], Awaitable[None]]
+
+ACTIONS: dict[str, Action] = {
+    "ag": lambda turn, cb: agenda.show_agenda(turn, cb.int_arg(0)),
+    "ev": lambda turn, cb: agenda.on_open(turn, cb.arg(0)),
+    "rg": lambda turn, cb: agenda.on_register(turn, cb.arg(0), cb.int_arg(1)),
+    "wl": lambda turn, cb: agenda.on_waitlist(turn, cb.arg(0)),
+    "cq": lambda turn, cb: agenda.on_cancel_asked(turn, cb.arg(0)),
+    "cx": lambda turn, cb: agenda.on_cancel(turn, cb.arg(0)),
+    "ps": lambda turn, cb: agenda.on_party_size(turn, cb.arg(0), cb.int_arg(1)),
+    "cl": lambda turn, cb: agenda.on_claim(turn, cb.arg(0)),
+    "dc": lambda turn, cb: agenda.on_decline(turn, cb.arg(0)),
+    "ic": lambda turn, cb: agenda.on_calendar_file(turn, cb.arg(0)),
+    "my": lambda turn, cb: mine.show_mine(turn),
+    "st": lambda turn, cb: settings.show_settings(turn),
+    "np": lambda turn, cb: onboarding.on_network_page(turn, cb.int_arg(0), cb.arg(1)),
+    "ns": lambda turn, cb: onboarding.on_network_chosen(turn, cb.int_arg(0), cb.arg(1)),
+    "ao": lambda turn, cb: onboarding.on_other_affiliation(turn, cb.arg(0)),
+    "af": lambda turn, cb: onboarding.on_affiliation_chosen(turn, cb.arg(0), cb.arg(1)),
+    "lg": lambda turn, cb: onboarding.on_language(turn, cb.arg(0), cb.arg(1)),
+    "pv": lambda turn, cb: privacy.show_privacy(turn),
+    "dx": lambda turn, cb: privacy.send_my_data(turn),
+    "fq": lambda turn, cb: privacy.ask_forget(turn),
+    "fy": lambda turn, cb: privacy.on_forget_confirmed(turn),
+    "fn": lambda turn, cb: privacy.on_forget_declined(turn),
+}
+# The card to show again after a refusal, so the member sees the state as it is now.
+_SHOWS_EVENT = {"ev", "rg", "wl", "cq", "cx", "ps", "cl", "dc", "ic"}
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    turn = await begin_turn(update, context)
+    try:
+        callback = turn.deps.signer.decode(query.from_user.id, query.data)
+        action = ACTIONS[callback.action]
+    except (InvalidCallback, KeyError) as error:
+        log.info("refused callback from %s: %s", query.from_user.id, error)
+        await query.answer(turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele "
+                                  "stand."), show_alert=True)
+        return
+    try:
+        await action(turn, callback)
+    except InvalidCallback as error:
+        log.info("refused callback arguments from %s: %s", query.from_user.id, error)
+        await query.answer(turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele "
+                                  "stand."), show_alert=True)
+    except DomainError as error:
+        await turn.toast(turn.refusal(error))
+        if callback.action in _SHOWS_EVENT and callback.action != "ev":
+            await agenda.show_event(turn, callback.arg(0))

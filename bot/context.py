@@ -1,0 +1,139 @@
+"""What every handler needs, and the per-update ``Turn``: the member, their language, replies."""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.callbacks import CallbackSigner
+from bot.flood import FloodGuard
+from buurtagenda.i18n import Translator, language_from_telegram, translator
+from models.clock import Clock
+from models.db import Database
+from models.errors import DomainError
+from models.members.entities import Language, Member
+from models.members.operations import ensure_member
+from models.registrations.policy import RegistrationPolicy
+
+log = logging.getLogger(__name__)
+
+Buttons = list[list[InlineKeyboardButton]]
+# Links in our messages (map, online meeting) should not unfold into large previews.
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass
+class BotDeps:
+    database: Database
+    clock: Clock
+    policy: RegistrationPolicy
+    signer: CallbackSigner
+    admins: tuple[int, ...] = ()
+    default_language: str = "nl"
+    timezone: str = "Europe/Amsterdam"
+    public_url: str = "http://127.0.0.1:8080"
+    flood: FloodGuard = field(default_factory=FloodGuard)
+
+
+def deps_of(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
+    deps = context.bot_data["deps"]
+    assert isinstance(deps, BotDeps)
+    return deps
+
+
+@dataclass
+class Turn:
+    """One update from one member: who they are, how to talk to them, how to answer."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    deps: BotDeps
+    member: Member
+    t: Translator
+    answered: bool = False
+
+    @property
+    def user_id(self) -> int:
+        assert self.update.effective_user is not None
+        return self.update.effective_user.id
+
+    @property
+    def chat_id(self) -> int:
+        assert self.update.effective_chat is not None
+        return self.update.effective_chat.id
+
+    def button(self, label: str, action: str, *args: str | int) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=self.deps.signer.encode(self.user_id, action, *args)
+        )
+
+    def refresh_language(self) -> None:
+        self.t = translator(self.member.language.value, self.deps.timezone)
+
+    async def say(self, text: str, buttons: Buttons | None = None) -> Message:
+        """A new message."""
+        return await self.context.bot.send_message(
+            self.chat_id, text, parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+            link_preview_options=_NO_PREVIEW,
+        )
+
+    async def show(self, text: str, buttons: Buttons | None = None) -> None:
+        """Replace the message the button was on (a card edited in place), else a new message."""
+        query = self.update.callback_query
+        if query is not None and isinstance(query.message, Message):
+            try:
+                await query.message.edit_text(
+                    text, parse_mode=ParseMode.HTML,
+                    reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                return
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    return
+                log.info("could not edit message, sending a new one: %s", error)
+        await self.say(text, buttons)
+
+    async def toast(self, text: str = "") -> None:
+        """Answer the button press (the small notice at the top of the chat), once."""
+        if self.update.callback_query is not None and not self.answered:
+            self.answered = True
+            await self.update.callback_query.answer(text[:200] or None)
+
+    def refusal(self, error: DomainError) -> str:
+        return self.t(error.msgid, **error.params)
+
+
+async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn:
+    """Load (or on first contact, create) the member behind this update."""
+    deps = deps_of(context)
+    user = update.effective_user
+    assert user is not None
+    async with deps.database.read() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_id == user.id))
+    if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
+        language = Language(language_from_telegram(user.language_code, deps.default_language))
+        async with deps.database.transaction() as session:
+            member, _ = await ensure_member(
+                session, telegram_id=user.id, display_name=user.full_name, language=language,
+                admin_ids=deps.admins,
+            )
+    return Turn(update, context, deps, member, translator(member.language.value, deps.timezone))
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)

@@ -1,0 +1,163 @@
+"""/agenda and the event card: browse, register, waitlist, bring someone, cancel, claim.
+
+Each button calls one domain operation and then shows the card again, edited in place, so the
+member always sees the state that was just committed.
+"""
+
+from __future__ import annotations
+
+import math
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.context import Turn, begin_turn
+from bot.handlers.onboarding import ask_network
+from bot.render import agenda_text, event_buttons, event_text, short, title
+from models.errors import DomainError
+from models.events.operations import upcoming_events
+from models.events.queries import EventOverview, event_overview, visible_event
+from models.registrations import operations as registrations
+
+EVENTS_PER_PAGE = 5
+
+
+async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    turn = await begin_turn(update, context)
+    await show_agenda(turn, 0)
+
+
+async def show_agenda(turn: Turn, page: int) -> None:
+    now = turn.deps.clock()
+    async with turn.deps.database.read() as session:
+        events = await upcoming_events(session, now=now, network_id=turn.member.network_id)
+        pages = max(1, math.ceil(len(events) / EVENTS_PER_PAGE))
+        page = min(max(page, 0), pages - 1)
+        shown = events[page * EVENTS_PER_PAGE : (page + 1) * EVENTS_PER_PAGE]
+        overviews = [
+            await event_overview(session, event=e, member=turn.member, now=now,
+                                 policy=turn.deps.policy)
+            for e in shown
+        ]
+    rows = [[turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
+            for o in overviews]
+    nav = []
+    if page > 0:
+        nav.append(turn.button(turn.t("◀ Eerder"), "ag", page - 1))
+    if page < pages - 1:
+        nav.append(turn.button(turn.t("Later ▶"), "ag", page + 1))
+    if nav:
+        rows.append(nav)
+    await turn.toast()
+    await turn.show(agenda_text(turn.t, overviews, page, pages), rows)
+
+
+async def overview_for(turn: Turn, code: str) -> EventOverview:
+    async with turn.deps.database.read() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
+        return await event_overview(session, event=event, member=turn.member,
+                                    now=turn.deps.clock(), policy=turn.deps.policy)
+
+
+async def show_event(turn: Turn, code: str, *, fresh: bool = False, notice: str = "") -> None:
+    """The event card. ``fresh``: always a new message (a deep link, not a button)."""
+    try:
+        overview = await overview_for(turn, code)
+    except DomainError as error:
+        await turn.toast(turn.refusal(error))
+        if fresh:
+            await turn.say(turn.refusal(error))
+        else:
+            await turn.show(turn.refusal(error))
+        return
+    text = event_text(turn.t, overview)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    if fresh:
+        await turn.say(text, event_buttons(turn, overview))
+    else:
+        await turn.show(text, event_buttons(turn, overview))
+
+
+async def on_open(turn: Turn, code: str) -> None:
+    await turn.toast()
+    await show_event(turn, code)
+
+
+async def on_register(turn: Turn, code: str, party_size: int) -> None:
+    if not turn.member.onboarded:
+        # Fair share and the organisers' overview need to know where someone comes from.
+        await turn.toast(turn.t("Eerst nog één vraag."))
+        await ask_network(turn, then=code)
+        return
+    event_id = (await overview_for(turn, code)).event.id
+    async with turn.deps.database.transaction() as session:
+        outcome = await registrations.register(
+            session, event_id=event_id, member_id=turn.member.id, now=turn.deps.clock(),
+            policy=turn.deps.policy, party_size=party_size,
+        )
+    t = turn.t
+    if not outcome.changed:
+        notice = t("Je was al aangemeld; er is niets veranderd.")
+    elif outcome.registration.status.value == "confirmed":
+        notice = t("Gelukt! Je bent aangemeld. 🎉")
+    else:
+        notice = t("Het is vol: je staat op de wachtlijst, plek {position}. "
+                   "Komt er een plek vrij, dan hoor je het meteen.",
+                   position=t.number(outcome.waitlist_position or 1))
+    await turn.toast(notice)
+    await show_event(turn, code)
+
+
+async def on_waitlist(turn: Turn, code: str) -> None:
+    await on_register(turn, code, 1)
+
+
+async def on_cancel_asked(turn: Turn, code: str) -> None:
+    """Cancelling is easy to tap by mistake: ask once more."""
+    overview = await overview_for(turn, code)
+    t = turn.t
+    await turn.toast()
+    await turn.show(
+        t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?",
+          title=title(t, overview.event)),
+        [[turn.button(t("Ja, afmelden"), "cx", code), turn.button(t("Nee, ik kom"), "ev", code)]],
+    )
+
+
+async def on_cancel(turn: Turn, code: str) -> None:
+    event_id = (await overview_for(turn, code)).event.id
+    async with turn.deps.database.transaction() as session:
+        await registrations.cancel(session, event_id=event_id, member_id=turn.member.id,
+                                   now=turn.deps.clock(), policy=turn.deps.policy)
+    await turn.toast(turn.t("Je bent afgemeld. Jammer dat je er niet bij bent!"))
+    await show_event(turn, code)
+
+
+async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
+    event_id = (await overview_for(turn, code)).event.id
+    async with turn.deps.database.transaction() as session:
+        await registrations.change_party_size(
+            session, event_id=event_id, member_id=turn.member.id, party_size=party_size,
+            now=turn.deps.clock(), policy=turn.deps.policy,
+        )
+    await turn.toast(turn.t("Aangepast."))
+    await show_event(turn, code)
+
+
+async def on_claim(turn: Turn, code: str) -> None:
+    event_id = (await overview_for(turn, code)).event.id
+    async with turn.deps.database.transaction() as session:
+        await registrations.claim_seat(session, event_id=event_id, member_id=turn.member.id,
+                                       now=turn.deps.clock(), policy=turn.deps.policy)
+    await turn.toast(turn.t("De plek is van jou! 🎉"))
+    await show_event(turn, code)
+
+
+async def on_decline(turn: Turn, code: str) -> None:
+    event_id = (await overview_for(turn, code)).event.id
+    async with turn.deps.database.transaction() as session:
+        await registrations.decline_offer(session, event_id=event_id, member_id=turn.member.id,
+                                          now=turn.deps.clock(), policy=turn.deps.policy)
+    await turn.toast(turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."))
+    await show_event(turn, code)

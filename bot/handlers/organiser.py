@@ -1,0 +1,36 @@
+"""/aanmeldingen for organisers: who comes to what, from which network."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.context import begin_turn, escape
+from bot.render import KIND_ICONS, title
+from models.errors import DomainError
+from models.events.queries import registrations_by_network
+
+
+async def registrations_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    turn = await begin_turn(update, context)
+    t = turn.t
+    try:
+        async with turn.deps.database.read() as session:
+            rows = await registrations_by_network(session, actor_id=turn.member.id,
+                                                  now=turn.deps.clock())
+    except DomainError as error:
+        await turn.say(turn.refusal(error))
+        return
+    if not rows:
+        await turn.say(t("Er staan geen bijeenkomsten op de agenda."))
+        return
+    lines = [t("<b>Aanmeldingen per bijeenkomst</b>")]
+    for row in rows:
+        event = row.event
+        lines += ["", f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b> · "
+                      f"{t.moment(event.starts_at)}"]
+        lines.append(t("{confirmed} aangemeld · {waiting} op de wachtlijst",
+                       confirmed=t.number(row.confirmed), waiting=t.number(row.waitlisted)))
+        for group, seats in row.by_group:
+            lines.append(f"  • {escape(group or t('zonder netwerk'))}: {t.number(seats)}")
+    await turn.say("\n".join(lines))

@@ -1,0 +1,178 @@
+"""How things look in the chat: event cards, the agenda list, labels. Pure functions of data."""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from bot.context import Buttons, Turn, escape
+from buurtagenda.i18n import N_, Translator
+from models.events.entities import Event, EventKind
+from models.events.queries import EventOverview
+from models.members.entities import Affiliation
+from models.registrations.entities import RegistrationStatus
+
+S = RegistrationStatus
+DESCRIPTION_MAX = 700
+
+KIND_LABELS = {
+    EventKind.MASTERCLASS: N_("Masterclass"),
+    EventKind.DIALOOG: N_("Dialoog met raads- en burgerleden"),
+    EventKind.UITWISSELING: N_("Uitwisseling tussen buurtnetwerken"),
+    EventKind.WORKSHOP: N_("Workshop"),
+}
+KIND_ICONS = {
+    EventKind.MASTERCLASS: "🎓",
+    EventKind.DIALOOG: "🗣",
+    EventKind.UITWISSELING: "🤝",
+    EventKind.WORKSHOP: "🛠",
+}
+AFFILIATION_LABELS = {
+    Affiliation.BUURTNETWERK: N_("Buurtnetwerk"),
+    Affiliation.RAADSLID: N_("Raadslid"),
+    Affiliation.BURGERLID: N_("Burgerlid"),
+    Affiliation.GEMEENTE: N_("Gemeente"),
+    Affiliation.TRAJEKT: N_("Trajekt"),
+    Affiliation.BEWONER: N_("Bewoner, zonder netwerk"),
+}
+
+
+def kind_label(t: Translator, kind: EventKind) -> str:
+    return f"{KIND_ICONS[kind]} {t(KIND_LABELS[kind])}"
+
+
+def title(t: Translator, event: Event) -> str:
+    if event.topic_tbd:
+        return t("{title} (onderwerp nog te bepalen)", title=event.title)
+    return event.title
+
+
+def map_link(location: str) -> str:
+    return f"https://www.openstreetmap.org/search?query={quote_plus(location + ', Maastricht')}"
+
+
+def seats_line(t: Translator, overview: EventOverview) -> str:
+    event = overview.event
+    if event.capacity is None:
+        return t("Iedereen is welkom; er is geen maximum.")
+    if overview.seats_left and overview.seats_left > 0:
+        return t.plural(
+            "Nog {n} plaats vrij van de {capacity}.",
+            "Nog {n} plaatsen vrij van de {capacity}.",
+            overview.seats_left,
+            capacity=t.number(event.capacity),
+        )
+    if overview.waitlist_length:
+        return t.plural(
+            "Vol · {n} persoon op de wachtlijst.",
+            "Vol · {n} mensen op de wachtlijst.",
+            overview.waitlist_length,
+        )
+    return t("Vol · de wachtlijst is nog leeg.")
+
+
+def my_status_line(t: Translator, overview: EventOverview) -> str | None:
+    registration = overview.registration
+    if registration is None or registration.status is S.CANCELLED:
+        return None
+    if registration.status is S.CONFIRMED:
+        if registration.party_size > 1:
+            return t.plural(
+                "✅ Je bent aangemeld, samen met {n} persoon.",
+                "✅ Je bent aangemeld, samen met {n} personen.",
+                registration.party_size - 1,
+            )
+        return t("✅ Je bent aangemeld.")
+    if registration.status is S.WAITLISTED:
+        return t("⏳ Je staat op de wachtlijst, plek {position}.",
+                 position=t.number(overview.waitlist_position or 1))
+    if registration.status is S.OFFERED and registration.offer_expires_at is not None:
+        return t("🎟 Er staat een plek voor je klaar tot {deadline}. Claim hem snel!",
+                 deadline=t.moment(registration.offer_expires_at))
+    if registration.status is S.ATTENDED:
+        return t("✅ Je was erbij.")
+    return None
+
+
+def event_text(t: Translator, overview: EventOverview) -> str:
+    event = overview.event
+    lines = [f"<b>{escape(title(t, event))}</b>", f"{kind_label(t, event.kind)}",
+             f"🗓 {t.span(event.starts_at, event.ends_at)}"]
+    if event.location:
+        lines.append(f'📍 <a href="{escape(map_link(event.location))}">{escape(event.location)}</a>')
+    if event.online_url:
+        lines.append(f'💻 <a href="{escape(event.online_url)}">{t("Online meedoen")}</a>')
+    if event.speakers:
+        lines.append(f"🎤 {escape(event.speakers)}")
+    if event.description:
+        text = event.description.strip()
+        if len(text) > DESCRIPTION_MAX:
+            text = text[:DESCRIPTION_MAX].rsplit(" ", 1)[0] + " …"
+        lines += ["", escape(text)]
+    if event.is_cancelled:
+        lines += ["", t("❌ <b>Gaat niet door.</b> {reason}", reason=escape(event.cancel_reason or ""))]
+        return "\n".join(lines)
+    lines += ["", seats_line(t, overview)]
+    if event.registration_deadline and not overview.started:
+        lines.append(t("Aanmelden kan tot {deadline}.", deadline=t.moment(event.registration_deadline)))
+    if not overview.registration_open and not overview.started and not overview.is_in:
+        lines.append(t("De aanmelding is gesloten."))
+    status = my_status_line(t, overview)
+    if status:
+        lines += ["", status]
+    return "\n".join(lines)
+
+
+def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
+    """The actions that make sense for this member now; nothing else is offered."""
+    t, code = turn.t, overview.event.public_code
+    rows: Buttons = []
+    status = overview.status
+    can_act = not overview.event.is_cancelled and not overview.started
+    max_party = turn.deps.policy.max_party_size
+    if can_act and status is S.OFFERED:
+        rows.append([turn.button(t("🎟 Plek claimen"), "cl", code),
+                     turn.button(t("Laat maar"), "dc", code)])
+    elif can_act and status is S.WAITLISTED:
+        if overview.last_call and not overview.full:
+            rows.append([turn.button(t("🎟 Plek claimen"), "cl", code)])
+        rows.append([turn.button(t("Van de wachtlijst af"), "cq", code)])
+    elif can_act and status is S.CONFIRMED:
+        if max_party > 1 and overview.registration is not None:
+            party = overview.registration.party_size
+            if party < max_party:
+                rows.append([turn.button(t("➕ Ik neem iemand mee"), "ps", code, party + 1)])
+            if party > 1:
+                rows.append([turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)])
+        rows.append([turn.button(t("Afmelden"), "cq", code)])
+    elif can_act and overview.registration_open:
+        if overview.full:
+            rows.append([turn.button(t("⏳ Zet me op de wachtlijst"), "wl", code)])
+        else:
+            rows.append([turn.button(t("✅ Aanmelden"), "rg", code, 1)])
+            if max_party > 1:
+                rows.append([turn.button(t("✅ Aanmelden met iemand erbij"), "rg", code, 2)])
+    rows.append([turn.button(t("📅 In mijn agenda"), "ic", code),
+                 turn.button(t("◀ Agenda"), "ag", 0)])
+    return rows
+
+
+def agenda_text(t: Translator, overviews: list[EventOverview], page: int, pages: int) -> str:
+    if not overviews:
+        return t("Er staan op dit moment geen bijeenkomsten op de agenda. "
+                 "Je hoort het hier zodra er iets nieuws is.")
+    lines = [t("<b>Agenda</b> · kies een bijeenkomst voor meer informatie en aanmelden.")]
+    for overview in overviews:
+        event = overview.event
+        lines += ["", f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
+                  f"🗓 {t.moment(event.starts_at)}"]
+        if event.location:
+            lines.append(f"📍 {escape(event.location)}")
+        status = my_status_line(t, overview)
+        lines.append(status or seats_line(t, overview))
+    if pages > 1:
+        lines += ["", t("Pagina {page} van {pages}", page=page + 1, pages=pages)]
+    return "\n".join(lines)
+
+
+def short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,147 @@
+"""What the programme looks like for one member: read-only views the front ends render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import NotFound
+from models.events.entities import Event, EventStatus
+from models.members.entities import Member
+from models.registrations import operations as registrations
+from models.registrations.entities import ACTIVE, Registration, RegistrationStatus
+from models.registrations.policy import RegistrationPolicy
+
+
+@dataclass(frozen=True)
+class EventOverview:
+    event: Event
+    seats_left: int | None  # None: no limit
+    waitlist_length: int
+    registration: Registration | None  # the member's, if any (also a cancelled one)
+    waitlist_position: int | None
+    last_call: bool  # free seats go to whoever claims first
+    registration_open: bool
+    started: bool
+
+    @property
+    def status(self) -> RegistrationStatus | None:
+        return self.registration.status if self.registration else None
+
+    @property
+    def is_in(self) -> bool:
+        return self.registration is not None and self.registration.is_active
+
+    @property
+    def full(self) -> bool:
+        return self.seats_left is not None and self.seats_left <= 0
+
+
+async def event_overview(
+    session: AsyncSession, *, event: Event, member: Member, now: datetime,
+    policy: RegistrationPolicy,
+) -> EventOverview:
+    if not event.visible_to(member.network_id, organiser=member.is_organiser):
+        raise NotFound()
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.member_id == member.id
+        )
+    )
+    deadline_passed = (
+        event.registration_deadline is not None and now > event.registration_deadline
+    )
+    started = now >= event.starts_at
+    return EventOverview(
+        event=event,
+        seats_left=await registrations.seats_left(session, event),
+        waitlist_length=await registrations.waitlist_length(session, event.id),
+        registration=registration,
+        waitlist_position=(
+            await registrations.waitlist_position(session, registration) if registration else None
+        ),
+        last_call=policy.is_last_call(now, event.starts_at),
+        registration_open=event.status is EventStatus.PUBLISHED and not deadline_passed
+        and not started,
+        started=started,
+    )
+
+
+async def visible_event(session: AsyncSession, *, public_code: str, member: Member) -> Event:
+    """The event behind a deep link or a button, if this member may see it."""
+    event = await session.scalar(select(Event).where(Event.public_code == public_code))
+    if event is None or not event.visible_to(member.network_id, organiser=member.is_organiser):
+        raise NotFound()
+    return event
+
+
+async def my_registrations(
+    session: AsyncSession, *, member_id: int, now: datetime
+) -> list[Registration]:
+    """Active registrations for events that have not ended, soonest first."""
+    rows = await session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.member_id == member_id,
+            Registration.status.in_(ACTIVE),
+            Event.ends_at > now,
+        )
+        .order_by(Event.starts_at)
+    )
+    return list(rows.all())
+
+
+@dataclass(frozen=True)
+class EventRegistrations:
+    event: Event
+    confirmed: int  # seats, counting party sizes
+    waitlisted: int  # seats waiting
+    by_group: list[tuple[str | None, int]]  # (network name or affiliation, confirmed seats)
+
+
+async def registrations_by_network(
+    session: AsyncSession, *, actor_id: int, now: datetime
+) -> list[EventRegistrations]:
+    """For organisers: per coming event, confirmed seats per network and the waitlist."""
+    from sqlalchemy import func
+
+    from models.networks.entities import Network
+
+    await registrations.require_organiser(session, actor_id)
+    events = (
+        await session.scalars(
+            select(Event)
+            .where(Event.status != EventStatus.CANCELLED, Event.ends_at > now)
+            .order_by(Event.starts_at)
+        )
+    ).all()
+    result = []
+    for event in events:
+        rows = (
+            await session.execute(
+                select(Network.name, Registration.affiliation, Registration.status,
+                       func.sum(Registration.party_size))
+                .outerjoin(Network, Network.id == Registration.network_id)
+                .where(Registration.event_id == event.id,
+                       Registration.status.in_([RegistrationStatus.CONFIRMED,
+                                                RegistrationStatus.OFFERED,
+                                                RegistrationStatus.WAITLISTED]))
+                .group_by(Network.name, Registration.affiliation, Registration.status)
+            )
+        ).all()
+        groups: dict[str | None, int] = {}
+        confirmed = waitlisted = 0
+        for network_name, affiliation, status, seats in rows:
+            if status is RegistrationStatus.WAITLISTED:
+                waitlisted += int(seats)
+                continue
+            confirmed += int(seats)
+            key = network_name or (affiliation.value if affiliation else None)
+            groups[key] = groups.get(key, 0) + int(seats)
+        by_group = sorted(groups.items(), key=lambda item: (-item[1], item[0] or ""))
+        result.append(EventRegistrations(event, confirmed, waitlisted, by_group))
+    return result
