@@ -26,8 +26,18 @@ Reading a chat (long poll)::
         from both sides, edits and deletions, answers to button presses. Pass the returned
         ``revision`` as the next ``since``. With ``timeout`` (seconds, max 50) the call waits
         until something changes.
+    GET    /_emulator/feed?chats=ID,ID&since=REV&timeout=S
+        -> {"revision", "reset", "chats": [{"chat_id", "revision", "messages",
+            "callback_answers", "chat_action", "keyboard"}]}
+        The same for several chats in one long poll (a page with a tab per person keeps one
+        connection open, not one per tab): only the chats that changed after ``since``.
+        Revisions are emulator-wide, so one cursor covers them all. Without ``chats``: every
+        chat. A ``since`` beyond anything this emulator has seen (the page outlived a restart)
+        answers at once with everything and ``"reset": true``: forget what you had. Long polls
+        end early, empty, when the emulator closes (server shutdown).
     GET    /_emulator/chats/{chat_id}/commands?language_code=nl   the command menu shown there
-    GET    /_emulator/files/{file_id}           the file's bytes (download a document)
+    GET    /_emulator/files/{file_id}           the file's bytes (download a document; with
+                                                its file name, UTF-8 safe)
 
 Test knobs::
 
@@ -49,6 +59,7 @@ import contextlib
 import json
 from dataclasses import asdict, fields, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -96,6 +107,13 @@ def chat_feed(chat: Chat, since: int) -> JsonDict:
         "chat_action": chat.action,
         "keyboard": chat.keyboard,
     }
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment`` with the name as ASCII (for old clients) and as RFC 5987 UTF-8."""
+    fallback = file_name.encode("ascii", "replace").decode().replace("?", "_")
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
 class Control:
@@ -202,17 +220,51 @@ class Control:
             raise ControlError(400, str(error)) from None
         return {"update_id": press.update_id, "callback_query_id": press.query.id}
 
+    async def _wait_for_change(self, request: Request, chats: list[Chat], since: int) -> None:
+        """Long poll: until one of ``chats`` changes after ``since``, the timeout passes (an
+        empty answer, as with getUpdates) or the emulator closes."""
+        timeout = min(_float(request.query_params.get("timeout", "0")), MAX_LONG_POLL_S)
+        if timeout <= 0:
+            return
+
+        def probe() -> bool | None:
+            changed = any(chat.revision > since for chat in chats)
+            return True if changed or self.emu.queue.closed else None
+
+        with contextlib.suppress(TimeoutError):
+            await self.emu.wait_until(probe, timeout=timeout)
+
     async def feed(self, request: Request) -> JsonDict:
         chat = self._chat(request)
         since = _int(request.query_params.get("since", "0"))
-        timeout = min(_float(request.query_params.get("timeout", "0")), MAX_LONG_POLL_S)
-        if timeout > 0 and chat.revision <= since:
-            # An empty answer ends the long poll, as with getUpdates.
-            with contextlib.suppress(TimeoutError):
-                await self.emu.wait_until(
-                    lambda: True if chat.revision > since else None, timeout=timeout
-                )
+        await self._wait_for_change(request, [chat], since)
         return chat_feed(chat, since)
+
+    async def all_feeds(self, request: Request) -> JsonDict:
+        wanted = request.query_params.get("chats", "")
+        if wanted.strip():
+            chats = []
+            for part in wanted.split(","):
+                chat = self.emu.chats.get(_int(part.strip()))
+                if chat is None:
+                    raise ControlError(404, f"no such chat: {part.strip()}")
+                chats.append(chat)
+        else:
+            chats = list(self.emu.chats.values())
+        since = _int(request.query_params.get("since", "0"))
+        # Every change bumps some chat's revision, so the largest one is the emulator's.
+        latest = max((chat.revision for chat in self.emu.chats.values()), default=0)
+        reset = since > latest
+        if reset:
+            since = 0
+        else:
+            await self._wait_for_change(request, chats, since)
+        changed = [chat for chat in chats if chat.revision > since]
+        return {
+            "revision": max([since, *(chat.revision for chat in chats)]),
+            "reset": reset,
+            "chats": [{"chat_id": chat.id, **chat_feed(chat, since)} for chat in changed],
+        }
 
     async def commands(self, request: Request) -> JsonDict:
         chat = self._chat(request)
@@ -225,9 +277,9 @@ class Control:
         stored = self.emu.files.get(request.path_params["file_id"])
         if stored is None:
             raise ControlError(404, "no such file")
-        headers = {}
+        headers = {"X-Content-Type-Options": "nosniff"}
         if stored.file_name:
-            headers["Content-Disposition"] = f'attachment; filename="{stored.file_name}"'
+            headers["Content-Disposition"] = content_disposition(stored.file_name)
         media_type = stored.mime_type or "application/octet-stream"
         return Response(stored.data, media_type=media_type, headers=headers)
 
@@ -323,6 +375,7 @@ def control_routes(emulator: TelegramEmulator) -> list[Route]:
         _route("/chats/{chat_id}/messages", control.feed, "GET"),
         _route("/chats/{chat_id}/press", control.press, "POST"),
         _route("/chats/{chat_id}/commands", control.commands, "GET"),
+        _route("/feed", control.all_feeds, "GET"),
         _route("/files/{file_id}", control.download, "GET"),
         _route("/stats", control.stats, "GET"),
         _route("/faults", control.add_fault, "POST"),

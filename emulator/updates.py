@@ -101,6 +101,11 @@ class UpdateQueue:
     def reopen(self) -> None:
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        """True between ``close()`` and ``reopen()``: long polls should not wait."""
+        return self._closed
+
     async def get_updates(
         self,
         offset: int,

@@ -13,6 +13,7 @@ from telegram.error import Forbidden, NetworkError
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from emulator import TelegramEmulator
+from emulator.control import content_disposition
 from emulator.testing import AnyApplication, polling
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -188,3 +189,90 @@ async def test_demo_users_for_the_sandbox(emu: TelegramEmulator, http: httpx.Asy
         ("Bram", "nl"),
         ("Fatima", "en"),
     ]
+
+
+async def test_one_long_poll_follows_several_chats(
+    emu: TelegramEmulator, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    alice, bob, carol = emu.user("Alice"), emu.user("Bob"), emu.user("Carol")
+    watched = f"{alice.id},{bob.id}"
+    start = (await http.get("/_emulator/feed", params={"chats": watched})).json()
+    assert start == {"revision": 0, "reset": False, "chats": []}
+
+    waiting = asyncio.create_task(
+        http.get("/_emulator/feed", params={"chats": watched, "since": 0, "timeout": 30})
+    )
+    await bot.send_message(carol.id, "not watched")  # wakes nobody who follows Alice and Bob
+    await http.get("/_emulator/stats")  # a full round trip: time enough to answer, were it woken
+    assert not waiting.done()
+    await bot.send_message(bob.id, "voor Bob")
+    feed = (await waiting).json()
+    assert [c["chat_id"] for c in feed["chats"]] == [bob.id]
+    assert [m["message"]["text"] for m in feed["chats"][0]["messages"]] == ["voor Bob"]
+
+    # One cursor for all chats: the next call returns only what changed after it.
+    alice.send("hoi")
+    later = (
+        await http.get("/_emulator/feed", params={"chats": watched, "since": feed["revision"]})
+    ).json()
+    assert [(c["chat_id"], len(c["messages"])) for c in later["chats"]] == [(alice.id, 1)]
+    assert later["revision"] > feed["revision"]
+
+    everything = (await http.get("/_emulator/feed")).json()
+    assert {c["chat_id"] for c in everything["chats"]} == {alice.id, bob.id, carol.id}
+    unknown = await http.get("/_emulator/feed", params={"chats": f"{alice.id},42"})
+    assert unknown.status_code == 404 and unknown.json() == {"error": "no such chat: 42"}
+    garbage = await http.get("/_emulator/feed", params={"chats": "alice"})
+    assert garbage.status_code == 400
+
+
+async def test_a_cursor_from_before_a_restart_starts_over(
+    emu: TelegramEmulator, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    """A page left open while the service restarted holds a cursor the new emulator has not
+    reached; waiting for it would hide the new chat, so the feed answers with everything."""
+    alice = emu.user("Alice")
+    alice.send("hoi")
+    await bot.send_message(alice.id, "dag Alice")
+    feed = (await http.get("/_emulator/feed", params={"since": 57, "timeout": 30})).json()
+    assert feed["reset"] is True and feed["revision"] == 2
+    assert [m["message"]["text"] for m in feed["chats"][0]["messages"]] == ["hoi", "dag Alice"]
+
+
+async def test_long_polls_end_when_the_emulator_closes(
+    emu: TelegramEmulator, http: httpx.AsyncClient
+) -> None:
+    """A browser tab left open must not hold up the server's shutdown for a whole poll."""
+    alice = emu.user("Alice")
+    polls = [
+        asyncio.create_task(http.get("/_emulator/feed", params={"timeout": 50})),
+        asyncio.create_task(
+            http.get(f"/_emulator/chats/{alice.id}/messages", params={"timeout": 50})
+        ),
+    ]
+    await asyncio.sleep(0.05)
+    assert not any(poll.done() for poll in polls)
+    emu.queue.close()  # what aclose() does first when a server stops
+    async with asyncio.timeout(2):
+        answers = [(await poll).json() for poll in polls]
+    assert answers[0]["chats"] == [] and answers[1]["messages"] == []
+    emu.open()
+
+
+async def test_downloads_keep_any_file_name(
+    emu: TelegramEmulator, http: httpx.AsyncClient, bot: Bot
+) -> None:
+    alice = emu.user("Alice")
+    name = "Omgevingswet – jouw buurt 🏘.ics"  # not Latin-1: a plain filename="" cannot say it
+    sent = await bot.send_document(alice.id, InputFile(b"BEGIN:VCALENDAR", filename=name))
+    assert sent.document is not None
+    download = await http.get(f"/_emulator/files/{sent.document.file_id}")
+    assert download.status_code == 200 and download.content == b"BEGIN:VCALENDAR"
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="Omgevingswet _ jouw buurt _.ics"; '
+        "filename*=UTF-8''Omgevingswet%20%E2%80%93%20jouw%20buurt%20%F0%9F%8F%98.ics"
+    )
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert content_disposition('a "b" \\ c.json') == (
+        "attachment; filename=\"a _b_ _ c.json\"; filename*=UTF-8''a%20%22b%22%20%5C%20c.json"
+    )
