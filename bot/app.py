@@ -8,8 +8,10 @@ anyone else down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
+from sqlalchemy import select
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
@@ -25,11 +27,19 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from sqlalchemy import select
 
 from bot.buttons import on_button
 from bot.context import BotDeps, deps_of
-from bot.handlers import agenda, fallback, mine, onboarding, organiser, privacy, settings
+from bot.handlers import (
+    agenda,
+    fallback,
+    feedback,
+    mine,
+    onboarding,
+    organiser,
+    privacy,
+    settings,
+)
 from buurtagenda.i18n import N_, language_from_telegram, translator
 from models.members.entities import Member, Role
 
@@ -52,7 +62,10 @@ MEMBER_COMMANDS = {
         ("help", N_("Hoe werkt het?")),
     ],
 }
-ORGANISER_COMMANDS = [("aanmeldingen", N_("Aanmeldingen per bijeenkomst en netwerk"))]
+ORGANISER_COMMANDS = [
+    ("aanmeldingen", N_("Aanmeldingen per bijeenkomst en netwerk")),
+    ("feedback", N_("Beoordelingen per bijeenkomst")),
+]
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
 
@@ -69,12 +82,25 @@ def build_application(
         .concurrent_updates(concurrent_updates)
         # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_after_start)
+        .application_class(_BuurtagendaApplication)
         .build()
     )
     application.bot_data["deps"] = deps
     add_handlers(application)
     return application
+
+
+class _BuurtagendaApplication(Application):  # type: ignore[type-arg]
+    """Publishes the command menus when it starts. Not ``post_init``: python-telegram-bot runs
+    that only from ``run_polling``/``run_webhook``, and the service starts the bot itself
+    (``initialize``, ``start``, ``updater.start_polling``)."""
+
+    async def start(self) -> None:
+        await super().start()
+        try:
+            await publish_command_menus(self)
+        except TelegramError as error:  # a missing menu is no reason to stay offline
+            log.warning("could not publish the command menus: %s", error)
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
@@ -90,6 +116,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["vergeetmij", "forgetme"], privacy.forget_me),
         (["help"], fallback.on_help),
         (["aanmeldingen"], organiser.registrations_overview),
+        (["feedback"], feedback.feedback_overview),
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))
@@ -97,8 +124,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.on_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, fallback.on_text))
     application.add_handler(MessageHandler(private, fallback.on_other_message))
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & NEW_MESSAGE,
-                                           fallback.in_group))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & NEW_MESSAGE, fallback.in_group)
+    )
     application.add_error_handler(_on_error)
 
 
@@ -114,14 +142,14 @@ async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         t = translator(language_from_telegram(user.language_code, deps.default_language))
         await context.bot.send_message(
             update.effective_chat.id,
-            t("Rustig aan even 🙂 Je stuurt heel veel tegelijk. Wacht een paar tellen en "
-              "probeer het dan nog eens."),
+            t(
+                "Rustig aan even 🙂 Je stuurt heel veel tegelijk. Wacht een paar tellen en "
+                "probeer het dan nog eens."
+            ),
         )
     if update.callback_query is not None:
-        try:
+        with contextlib.suppress(TelegramError):  # the tap is dropped either way
             await update.callback_query.answer()
-        except TelegramError:
-            pass
     raise ApplicationHandlerStop
 
 
@@ -136,23 +164,25 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps = deps_of(context)
     user = update.effective_user
-    t = translator(language_from_telegram(user.language_code if user else None,
-                                          deps.default_language))
-    try:
-        if update.callback_query is not None:
+    t = translator(
+        language_from_telegram(user.language_code if user else None, deps.default_language)
+    )
+    if update.callback_query is not None:
+        # No spinning button. Telegram refuses a second answer (the handler may have answered
+        # before it failed), and that must not keep the member from hearing what happened.
+        with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
+    try:
         await context.bot.send_message(
             update.effective_chat.id,
-            t("Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens; "
-              "lukt het dan nog niet, dan kijken wij ernaar."),
+            t(
+                "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens; "
+                "lukt het dan nog niet, dan kijken wij ernaar."
+            ),
             parse_mode=ParseMode.HTML,
         )
     except TelegramError:
         log.warning("update %s: could not tell the member about the error", update_id)
-
-
-async def _after_start(application: Application) -> None:  # type: ignore[type-arg]
-    await publish_command_menus(application)
 
 
 async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]
@@ -166,10 +196,13 @@ async def publish_command_menus(application: Application) -> None:  # type: igno
             await bot.set_my_commands(menu)  # everyone else: Dutch
     deps = deps_of_application(application)
     async with deps.database.read() as session:
-        organisers = (await session.scalars(
-            select(Member).where(Member.role.in_([Role.ORGANISER, Role.ADMIN]),
-                                 Member.telegram_id.is_not(None))
-        )).all()
+        organisers = (
+            await session.scalars(
+                select(Member).where(
+                    Member.role.in_([Role.ORGANISER, Role.ADMIN]), Member.telegram_id.is_not(None)
+                )
+            )
+        ).all()
     for member in organisers:
         await set_organiser_menu(application, member)
 
@@ -177,8 +210,10 @@ async def publish_command_menus(application: Application) -> None:  # type: igno
 async def set_organiser_menu(application: Application, member: Member) -> None:  # type: ignore[type-arg]
     assert member.telegram_id is not None
     t = translator(member.language.value)
-    commands = [*MEMBER_COMMANDS["en" if member.language.value == "en" else "nl"],
-                *ORGANISER_COMMANDS]
+    commands = [
+        *MEMBER_COMMANDS["en" if member.language.value == "en" else "nl"],
+        *ORGANISER_COMMANDS,
+    ]
     try:
         await application.bot.set_my_commands(
             [BotCommand(name, t(description)) for name, description in commands],

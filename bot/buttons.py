@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
-from bot.handlers import agenda, mine, onboarding, privacy, settings
+from bot.handlers import agenda, feedback, mine, onboarding, privacy, settings
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,11 @@ ACTIONS: dict[str, Action] = {
     "ao": lambda turn, cb: onboarding.on_other_affiliation(turn, cb.arg(0)),
     "af": lambda turn, cb: onboarding.on_affiliation_chosen(turn, cb.arg(0), cb.arg(1)),
     "lg": lambda turn, cb: onboarding.on_language(turn, cb.arg(0), cb.arg(1)),
+    "rq": lambda turn, cb: settings.ask_reminders(turn),
+    "rp": lambda turn, cb: settings.on_reminder_preference(turn, cb.arg(0)),
+    "dg": lambda turn, cb: settings.on_digest(turn, cb.int_arg(0)),
+    "ok": lambda turn, cb: feedback.on_acknowledged(turn, cb.arg(0)),
+    "fb": lambda turn, cb: feedback.on_rating(turn, cb.arg(0), cb.int_arg(1)),
     "pv": lambda turn, cb: privacy.show_privacy(turn),
     "dx": lambda turn, cb: privacy.send_my_data(turn),
     "fq": lambda turn, cb: privacy.ask_forget(turn),
@@ -58,15 +63,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         action = ACTIONS[callback.action]
     except (InvalidCallback, KeyError) as error:
         log.info("refused callback from %s: %s", query.from_user.id, error)
-        await query.answer(turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele "
-                                  "stand."), show_alert=True)
+        await query.answer(
+            turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele stand."),
+            show_alert=True,
+        )
         return
     try:
         await action(turn, callback)
     except InvalidCallback as error:
         log.info("refused callback arguments from %s: %s", query.from_user.id, error)
-        await query.answer(turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele "
-                                  "stand."), show_alert=True)
+        await query.answer(
+            turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele stand."),
+            show_alert=True,
+        )
     except DomainError as error:
         await turn.toast(turn.refusal(error))
         if callback.action in _SHOWS_EVENT and callback.action != "ev":

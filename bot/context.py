@@ -86,7 +86,9 @@ class Turn:
     async def say(self, text: str, buttons: Buttons | None = None) -> Message:
         """A new message."""
         return await self.context.bot.send_message(
-            self.chat_id, text, parse_mode=ParseMode.HTML,
+            self.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
             reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
             link_preview_options=_NO_PREVIEW,
         )
@@ -97,7 +99,8 @@ class Turn:
         if query is not None and isinstance(query.message, Message):
             try:
                 await query.message.edit_text(
-                    text, parse_mode=ParseMode.HTML,
+                    text,
+                    parse_mode=ParseMode.HTML,
                     reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
                     link_preview_options=_NO_PREVIEW,
                 )
@@ -129,9 +132,15 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
         language = Language(language_from_telegram(user.language_code, deps.default_language))
         async with deps.database.transaction() as session:
             member, _ = await ensure_member(
-                session, telegram_id=user.id, display_name=user.full_name, language=language,
+                session,
+                telegram_id=user.id,
+                display_name=user.full_name,
+                language=language,
                 admin_ids=deps.admins,
             )
+            # A new member's network was never loaded, and once the session is closed reading
+            # it would fail (DetachedInstanceError), e.g. /instellingen as the first message.
+            await session.refresh(member, ["network"])
     return Turn(update, context, deps, member, translator(member.language.value, deps.timezone))
 
 

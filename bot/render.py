@@ -83,11 +83,15 @@ def my_status_line(t: Translator, overview: EventOverview) -> str | None:
             )
         return t("✅ Je bent aangemeld.")
     if registration.status is S.WAITLISTED:
-        return t("⏳ Je staat op de wachtlijst, plek {position}.",
-                 position=t.number(overview.waitlist_position or 1))
+        return t(
+            "⏳ Je staat op de wachtlijst, plek {position}.",
+            position=t.number(overview.waitlist_position or 1),
+        )
     if registration.status is S.OFFERED and registration.offer_expires_at is not None:
-        return t("🎟 Er staat een plek voor je klaar tot {deadline}. Claim hem snel!",
-                 deadline=t.moment(registration.offer_expires_at))
+        return t(
+            "🎟 Er staat een plek voor je klaar tot {deadline}. Claim hem snel!",
+            deadline=t.moment(registration.offer_expires_at),
+        )
     if registration.status is S.ATTENDED:
         return t("✅ Je was erbij.")
     return None
@@ -95,12 +99,18 @@ def my_status_line(t: Translator, overview: EventOverview) -> str | None:
 
 def event_text(t: Translator, overview: EventOverview) -> str:
     event = overview.event
-    lines = [f"<b>{escape(title(t, event))}</b>", f"{kind_label(t, event.kind)}",
-             f"🗓 {t.span(event.starts_at, event.ends_at)}"]
+    lines = [
+        f"<b>{escape(title(t, event))}</b>",
+        f"{kind_label(t, event.kind)}",
+        f"🗓 {t.span(event.starts_at, event.ends_at)}",
+    ]
     if event.location:
-        lines.append(f'📍 <a href="{escape(map_link(event.location))}">{escape(event.location)}</a>')
+        lines.append(
+            f'📍 <a href="{escape(map_link(event.location))}">{escape(event.location)}</a>'
+        )
     if event.online_url:
-        lines.append(f'💻 <a href="{escape(event.online_url)}">{t("Online meedoen")}</a>')
+        join = t("Online meedoen")
+        lines.append(f'💻 <a href="{escape(event.online_url)}">{join}</a>')
     if event.speakers:
         lines.append(f"🎤 {escape(event.speakers)}")
     if event.description:
@@ -109,11 +119,16 @@ def event_text(t: Translator, overview: EventOverview) -> str:
             text = text[:DESCRIPTION_MAX].rsplit(" ", 1)[0] + " …"
         lines += ["", escape(text)]
     if event.is_cancelled:
-        lines += ["", t("❌ <b>Gaat niet door.</b> {reason}", reason=escape(event.cancel_reason or ""))]
+        lines += [
+            "",
+            t("❌ <b>Gaat niet door.</b> {reason}", reason=escape(event.cancel_reason or "")),
+        ]
         return "\n".join(lines)
     lines += ["", seats_line(t, overview)]
     if event.registration_deadline and not overview.started:
-        lines.append(t("Aanmelden kan tot {deadline}.", deadline=t.moment(event.registration_deadline)))
+        lines.append(
+            t("Aanmelden kan tot {deadline}.", deadline=t.moment(event.registration_deadline))
+        )
     if not overview.registration_open and not overview.started and not overview.is_in:
         lines.append(t("De aanmelding is gesloten."))
     status = my_status_line(t, overview)
@@ -130,8 +145,9 @@ def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
     can_act = not overview.event.is_cancelled and not overview.started
     max_party = turn.deps.policy.max_party_size
     if can_act and status is S.OFFERED:
-        rows.append([turn.button(t("🎟 Plek claimen"), "cl", code),
-                     turn.button(t("Laat maar"), "dc", code)])
+        rows.append(
+            [turn.button(t("🎟 Plek claimen"), "cl", code), turn.button(t("Laat maar"), "dc", code)]
+        )
     elif can_act and status is S.WAITLISTED:
         if overview.last_call and not overview.full:
             rows.append([turn.button(t("🎟 Plek claimen"), "cl", code)])
@@ -142,7 +158,9 @@ def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
             if party < max_party:
                 rows.append([turn.button(t("➕ Ik neem iemand mee"), "ps", code, party + 1)])
             if party > 1:
-                rows.append([turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)])
+                rows.append(
+                    [turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)]
+                )
         rows.append([turn.button(t("Afmelden"), "cq", code)])
     elif can_act and overview.registration_open:
         if overview.full:
@@ -151,20 +169,26 @@ def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
             rows.append([turn.button(t("✅ Aanmelden"), "rg", code, 1)])
             if max_party > 1:
                 rows.append([turn.button(t("✅ Aanmelden met iemand erbij"), "rg", code, 2)])
-    rows.append([turn.button(t("📅 In mijn agenda"), "ic", code),
-                 turn.button(t("◀ Agenda"), "ag", 0)])
+    rows.append(
+        [turn.button(t("📅 In mijn agenda"), "ic", code), turn.button(t("◀ Agenda"), "ag", 0)]
+    )
     return rows
 
 
 def agenda_text(t: Translator, overviews: list[EventOverview], page: int, pages: int) -> str:
     if not overviews:
-        return t("Er staan op dit moment geen bijeenkomsten op de agenda. "
-                 "Je hoort het hier zodra er iets nieuws is.")
+        return t(
+            "Er staan op dit moment geen bijeenkomsten op de agenda. "
+            "Je hoort het hier zodra er iets nieuws is."
+        )
     lines = [t("<b>Agenda</b> · kies een bijeenkomst voor meer informatie en aanmelden.")]
     for overview in overviews:
         event = overview.event
-        lines += ["", f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
-                  f"🗓 {t.moment(event.starts_at)}"]
+        lines += [
+            "",
+            f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
+            f"🗓 {t.moment(event.starts_at)}",
+        ]
         if event.location:
             lines.append(f"📍 {escape(event.location)}")
         status = my_status_line(t, overview)

@@ -111,6 +111,10 @@ class RemindersConfig(_Section):
     def offset_durations(self) -> tuple[timedelta, ...]:
         return tuple(sorted((parse_duration(o) for o in self.offsets), reverse=True))
 
+    @property
+    def quiet_hours(self) -> tuple[time, time]:
+        return time.fromisoformat(self.quiet_start), time.fromisoformat(self.quiet_end)
+
 
 class RegistrationConfig(_Section):
     max_party_size: int = Field(default=2, ge=1, le=10)
@@ -122,6 +126,14 @@ class RegistrationConfig(_Section):
     def _duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+
+class DeliveryConfig(_Section):
+    # Messages per second the service sends on its own; Telegram allows about 30 in all, and
+    # replies to people who talk to the bot need room too.
+    rate_per_s: float = Field(default=25.0, gt=0, le=30)
+    # Network errors and 5xx are retried with exponential backoff this many times in all.
+    max_attempts: int = Field(default=8, ge=1, le=20)
 
 
 class ExportConfig(_Section):
@@ -139,6 +151,7 @@ class Config(_Section):
     http: HttpConfig = HttpConfig()
     reminders: RemindersConfig = RemindersConfig()
     registration: RegistrationConfig = RegistrationConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     export: ExportConfig = ExportConfig()
 
     @field_validator("admins", mode="before")

@@ -78,12 +78,16 @@ class Translator:
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.language)
 
+    def decimal(self, value: float) -> str:
+        """One decimal, as the language writes it: '4,5' / '4.5'."""
+        return format_decimal(value, format="0.0", locale=self.language)
+
 
 @functools.cache
 def translator(language: str, tz_name: str = "Europe/Amsterdam") -> Translator:
     return Translator(language, ZoneInfo(tz_name))
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext "mark only" name
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where the language is known."""
     return message

@@ -28,6 +28,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
+from bot.notifications import TelegramDelivery
 from buurtagenda.config import Config, parse_duration
 from emulator import TelegramEmulator
 from models import migrations
@@ -36,6 +37,8 @@ from models.db import Database
 from models.events.demo import load_demo_programme
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
+from models.reminders.policy import Offset, ReminderPolicy
+from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 
@@ -65,10 +68,17 @@ class EmbeddedServer(uvicorn.Server):
 
 
 def registration_policy(config: Config) -> RegistrationPolicy:
+    quiet_start, quiet_end = config.reminders.quiet_hours
     return RegistrationPolicy(
         max_party_size=config.registration.max_party_size,
         offer_window=parse_duration(config.registration.offer_window),
         last_call=parse_duration(config.registration.last_call),
+        reminders=ReminderPolicy(
+            offsets=tuple(Offset.parse(o) for o in config.reminders.offsets),
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+            tz=config.tz,
+        ),
     )
 
 
@@ -93,6 +103,7 @@ class Service:
     scheduler: AsyncIOScheduler = field(init=False)
     emulator: TelegramEmulator | None = field(init=False, default=None)
     bot: Application | None = field(init=False, default=None)  # type: ignore[type-arg]
+    dispatcher: Dispatcher | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.database = Database(self.config.database.url)
@@ -123,8 +134,14 @@ class Service:
         self.scheduler.start()
         await self._start_http()
         await self._start_bot()
+        await self._start_dispatcher()
 
     async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)  # no new rounds; a round in progress finishes
+        if self.dispatcher is not None:
+            async with self.dispatcher.lock:
+                pass
         if self.bot is not None:
             await self._stop_bot(self.bot)
         if self.emulator is not None:
@@ -132,8 +149,6 @@ class Service:
         if self._server is not None and self._server_task is not None:
             self._server.should_exit = True
             await self._server_task
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
         await self.database.dispose()
 
     def http_app(self) -> Starlette:
@@ -187,8 +202,23 @@ class Service:
         await self.bot.initialize()
         await self.bot.start()
         assert self.bot.updater is not None
-        await self.bot.updater.start_polling(poll_interval=0, timeout=20, drop_pending_updates=False)
+        await self.bot.updater.start_polling(
+            poll_interval=0, timeout=20, drop_pending_updates=False
+        )
         log.info("bot @%s is listening", self.bot.bot.username)
+
+    async def _start_dispatcher(self) -> None:
+        assert self.bot is not None
+        delivery = TelegramDelivery(self.bot.bot, self.bot_deps().signer, self.config.timezone)
+        settings = DispatcherSettings(
+            rate_per_s=self.config.delivery.rate_per_s,
+            max_attempts=self.config.delivery.max_attempts,
+        )
+        self.dispatcher = Dispatcher(
+            self.database, delivery, self.clock, settings=settings, scheduler=self.scheduler
+        )
+        await self.dispatcher.recover()
+        self.dispatcher.start()
 
     @staticmethod
     async def _stop_bot(bot: Application) -> None:  # type: ignore[type-arg]
@@ -207,8 +237,11 @@ class Service:
         try:
             await self.start()
             where = f"{self.config.http.public_url}/sandbox" if self.sandbox else "Telegram"
-            log.info("Buurtagenda is running: %s (health: %s/healthz)", where,
-                     self.config.http.public_url)
+            log.info(
+                "Buurtagenda is running: %s (health: %s/healthz)",
+                where,
+                self.config.http.public_url,
+            )
             waiter = asyncio.create_task(stop.wait())
             assert self._server_task is not None
             await asyncio.wait({waiter, self._server_task}, return_when="FIRST_COMPLETED")

@@ -10,6 +10,8 @@ Where things are decided:
 
 from models.base import Base
 from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
+from models.feedback.entities import Feedback
+from models.feeds.entities import FeedToken
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
@@ -24,6 +26,8 @@ __all__ = [
     "Event",
     "EventKind",
     "EventStatus",
+    "FeedToken",
+    "Feedback",
     "Language",
     "Member",
     "Network",

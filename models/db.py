@@ -10,8 +10,9 @@ events do not wait for each other.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -25,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "buurtagenda_immediate"
+# Set by ``models.outbox.operations.enqueue``: the earliest due time written in a transaction.
+OUTBOX_DUE = "outbox_earliest_due"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -69,12 +72,23 @@ class Database:
         writer = self.engine.execution_options(**{_IMMEDIATE: True})
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
+        self._outbox_listeners: list[Callable[[datetime], None]] = []
+
+    def on_outbox_commit(self, listener: Callable[[datetime], None]) -> None:
+        """Call ``listener(earliest_due)`` after a commit that wrote outbox rows (the dispatcher
+        wakes up then, rather than at its next sweep)."""
+        self._outbox_listeners.append(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any error."""
-        async with self._writer() as session, session.begin():
-            yield session
+        async with self._writer() as session:
+            async with session.begin():
+                yield session
+            due = session.info.pop(OUTBOX_DUE, None)
+        if due is not None:
+            for listener in self._outbox_listeners:
+                listener(due)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -7,6 +7,7 @@ store holds nothing the database does not, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -14,6 +15,7 @@ from models.clock import Clock
 from models.db import Database
 from models.registrations import operations as registrations
 from models.registrations.policy import RegistrationPolicy
+from models.reminders.digest import enqueue_digests
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,13 @@ async def sweep_waitlists(database: Database, clock: Clock, policy: Registration
     return len(written)
 
 
+async def weekly_digest(database: Database, clock: Clock, tz: ZoneInfo) -> int:
+    async with database.transaction() as session:
+        written = await enqueue_digests(session, now=clock(), tz=tz)
+    log.info("weekly digest: %d members", written)
+    return written
+
+
 def schedule_domain_jobs(
     scheduler: AsyncIOScheduler, database: Database, clock: Clock, policy: RegistrationPolicy
 ) -> None:
@@ -43,4 +52,18 @@ def schedule_domain_jobs(
         replace_existing=True,
         coalesce=True,
         max_instances=1,
+    )
+    # Monday 09:00 local time; a digest missed while the service was down still goes out when
+    # it is back the same day (the grace time), never twice (one per member per ISO week).
+    scheduler.add_job(
+        weekly_digest,
+        "cron",
+        day_of_week="mon",
+        hour=9,
+        minute=0,
+        args=(database, clock, policy.reminders.tz),
+        id="weekly_digest",
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=12 * 3600,
     )

@@ -38,7 +38,8 @@ def test_every_message_is_translated(language):
     missing = sorted(source_messages() - set(entries))
     assert missing == [], f"run `make catalogs` and translate: {missing[:5]}"
     untranslated = [
-        key for key, m in entries.items()
+        key
+        for key, m in entries.items()
         if "fuzzy" in m.flags or not (m.string if isinstance(m.string, str) else all(m.string))
     ]
     assert untranslated == [], untranslated[:5]
@@ -70,3 +71,22 @@ def test_language_from_telegram():
     assert language_from_telegram("nl") == "nl"
     assert language_from_telegram("de") == "nl"
     assert language_from_telegram(None) == "nl"
+
+
+def test_no_translated_literal_hides_inside_an_f_string():
+    """Babel cannot see ``t("...")`` inside an f-string (Python 3.11 tokenizes the whole f-string
+    as one string), so such a text would silently stay untranslated."""
+    import tokenize
+
+    call_with_literal = re.compile(r"\{[^{}]*\b(?:t|N_|plural)\(\s*[\"']")
+    hidden = []
+    for package in ("bot", "buurtagenda", "models", "scheduler", "web"):
+        for path in (ROOT / package).rglob("*.py"):
+            with path.open("rb") as source:
+                for token in tokenize.tokenize(source.readline):
+                    if token.type != tokenize.STRING:
+                        continue
+                    prefix = token.string[: token.string.find(token.string[-1])].lower()
+                    if "f" in prefix and call_with_literal.search(token.string):
+                        hidden.append(f"{path.relative_to(ROOT)}:{token.start[0]}")
+    assert hidden == []

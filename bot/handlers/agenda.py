@@ -18,6 +18,7 @@ from models.errors import DomainError
 from models.events.operations import upcoming_events
 from models.events.queries import EventOverview, event_overview, visible_event
 from models.registrations import operations as registrations
+from web.feeds.ical import event_ics  # the feeds own the iCalendar rendering
 
 EVENTS_PER_PAGE = 5
 
@@ -35,12 +36,15 @@ async def show_agenda(turn: Turn, page: int) -> None:
         page = min(max(page, 0), pages - 1)
         shown = events[page * EVENTS_PER_PAGE : (page + 1) * EVENTS_PER_PAGE]
         overviews = [
-            await event_overview(session, event=e, member=turn.member, now=now,
-                                 policy=turn.deps.policy)
+            await event_overview(
+                session, event=e, member=turn.member, now=now, policy=turn.deps.policy
+            )
             for e in shown
         ]
-    rows = [[turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
-            for o in overviews]
+    rows = [
+        [turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
+        for o in overviews
+    ]
     nav = []
     if page > 0:
         nav.append(turn.button(turn.t("◀ Eerder"), "ag", page - 1))
@@ -55,8 +59,9 @@ async def show_agenda(turn: Turn, page: int) -> None:
 async def overview_for(turn: Turn, code: str) -> EventOverview:
     async with turn.deps.database.read() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
-        return await event_overview(session, event=event, member=turn.member,
-                                    now=turn.deps.clock(), policy=turn.deps.policy)
+        return await event_overview(
+            session, event=event, member=turn.member, now=turn.deps.clock(), policy=turn.deps.policy
+        )
 
 
 async def show_event(turn: Turn, code: str, *, fresh: bool = False, notice: str = "") -> None:
@@ -93,8 +98,12 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
     event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
         outcome = await registrations.register(
-            session, event_id=event_id, member_id=turn.member.id, now=turn.deps.clock(),
-            policy=turn.deps.policy, party_size=party_size,
+            session,
+            event_id=event_id,
+            member_id=turn.member.id,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
+            party_size=party_size,
         )
     t = turn.t
     if not outcome.changed:
@@ -102,9 +111,11 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
     elif outcome.registration.status.value == "confirmed":
         notice = t("Gelukt! Je bent aangemeld. 🎉")
     else:
-        notice = t("Het is vol: je staat op de wachtlijst, plek {position}. "
-                   "Komt er een plek vrij, dan hoor je het meteen.",
-                   position=t.number(outcome.waitlist_position or 1))
+        notice = t(
+            "Het is vol: je staat op de wachtlijst, plek {position}. "
+            "Komt er een plek vrij, dan hoor je het meteen.",
+            position=t.number(outcome.waitlist_position or 1),
+        )
     await turn.toast(notice)
     await show_event(turn, code)
 
@@ -119,8 +130,10 @@ async def on_cancel_asked(turn: Turn, code: str) -> None:
     t = turn.t
     await turn.toast()
     await turn.show(
-        t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?",
-          title=title(t, overview.event)),
+        t(
+            "Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?",
+            title=title(t, overview.event),
+        ),
         [[turn.button(t("Ja, afmelden"), "cx", code), turn.button(t("Nee, ik kom"), "ev", code)]],
     )
 
@@ -128,8 +141,13 @@ async def on_cancel_asked(turn: Turn, code: str) -> None:
 async def on_cancel(turn: Turn, code: str) -> None:
     event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
-        await registrations.cancel(session, event_id=event_id, member_id=turn.member.id,
-                                   now=turn.deps.clock(), policy=turn.deps.policy)
+        await registrations.cancel(
+            session,
+            event_id=event_id,
+            member_id=turn.member.id,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
+        )
     await turn.toast(turn.t("Je bent afgemeld. Jammer dat je er niet bij bent!"))
     await show_event(turn, code)
 
@@ -138,8 +156,12 @@ async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
     event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
         await registrations.change_party_size(
-            session, event_id=event_id, member_id=turn.member.id, party_size=party_size,
-            now=turn.deps.clock(), policy=turn.deps.policy,
+            session,
+            event_id=event_id,
+            member_id=turn.member.id,
+            party_size=party_size,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
         )
     await turn.toast(turn.t("Aangepast."))
     await show_event(turn, code)
@@ -148,8 +170,13 @@ async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
 async def on_claim(turn: Turn, code: str) -> None:
     event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
-        await registrations.claim_seat(session, event_id=event_id, member_id=turn.member.id,
-                                       now=turn.deps.clock(), policy=turn.deps.policy)
+        await registrations.claim_seat(
+            session,
+            event_id=event_id,
+            member_id=turn.member.id,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
+        )
     await turn.toast(turn.t("De plek is van jou! 🎉"))
     await show_event(turn, code)
 
@@ -157,7 +184,29 @@ async def on_claim(turn: Turn, code: str) -> None:
 async def on_decline(turn: Turn, code: str) -> None:
     event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
-        await registrations.decline_offer(session, event_id=event_id, member_id=turn.member.id,
-                                          now=turn.deps.clock(), policy=turn.deps.policy)
+        await registrations.decline_offer(
+            session,
+            event_id=event_id,
+            member_id=turn.member.id,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
+        )
     await turn.toast(turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."))
     await show_event(turn, code)
+
+
+async def on_calendar_file(turn: Turn, code: str) -> None:
+    """ "📅 In mijn agenda": the event as an .ics file, with the member's own place in it."""
+    overview = await overview_for(turn, code)
+    body = event_ics(
+        overview.event,
+        public_url=turn.deps.public_url,
+        bot_username=turn.context.bot.username,
+        lang=turn.member.language.value,
+        registration=overview.registration,
+        timezone=turn.deps.timezone,
+    )
+    await turn.toast()
+    await turn.context.bot.send_document(
+        turn.chat_id, document=body, filename=f"buurtagenda-{code}.ics"
+    )

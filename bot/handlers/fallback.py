@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.context import begin_turn, deps_of
+from bot.handlers.feedback import take_comment
 from bot.handlers.onboarding import main_menu, search_networks
 from buurtagenda.i18n import language_from_telegram, translator
 
@@ -18,44 +19,64 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not turn.member.onboarded:
         await search_networks(turn, update.message.text.strip())
         return
-    await turn.say(turn.t("Ik begrijp niet goed wat je bedoelt. Kies hieronder wat je wilt doen, "
-                          "of stuur /help."), main_menu(turn))
+    if await take_comment(turn, update.message.text):
+        return
+    await turn.say(
+        turn.t(
+            "Ik begrijp niet goed wat je bedoelt. Kies hieronder wat je wilt doen, of stuur /help."
+        ),
+        main_menu(turn),
+    )
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
-    await turn.say(turn.t("Dat commando ken ik niet. Kies hieronder wat je wilt doen, "
-                          "of stuur /help."), main_menu(turn))
+    await turn.say(
+        turn.t("Dat commando ken ik niet. Kies hieronder wat je wilt doen, of stuur /help."),
+        main_menu(turn),
+    )
 
 
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice messages, locations...: kindly point to the buttons."""
     turn = await begin_turn(update, context)
-    await turn.say(turn.t("Daar kan ik helaas niets mee. Ik werk met knoppen en korte "
-                          "berichten; kies hieronder wat je wilt doen."), main_menu(turn))
+    await turn.say(
+        turn.t(
+            "Daar kan ik helaas niets mee. Ik werk met knoppen en korte "
+            "berichten; kies hieronder wat je wilt doen."
+        ),
+        main_menu(turn),
+    )
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
-    await turn.say(turn.t(
-        "<b>Zo werkt Buurtagenda</b>\n"
-        "/agenda – de komende bijeenkomsten; aanmelden met één tik\n"
-        "/mijn – waar je voor bent aangemeld\n"
-        "/instellingen – taal en buurtnetwerk\n"
-        "/privacy – wat we bewaren, en je gegevens opvragen of wissen\n\n"
-        "Vragen over het programma? Je procescoördinator of opbouwwerker helpt je graag."
-    ), main_menu(turn))
+    await turn.say(
+        turn.t(
+            "<b>Zo werkt Buurtagenda</b>\n"
+            "/agenda – de komende bijeenkomsten; aanmelden met één tik\n"
+            "/mijn – waar je voor bent aangemeld\n"
+            "/instellingen – taal en buurtnetwerk\n"
+            "/privacy – wat we bewaren, en je gegevens opvragen of wissen\n\n"
+            "Vragen over het programma? Je procescoördinator of opbouwwerker helpt je graag."
+        ),
+        main_menu(turn),
+    )
 
 
 async def in_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Commands in a group: the bot works one to one (registrations are personal)."""
     deps = deps_of(context)
     user = update.effective_user
-    t = translator(language_from_telegram(user.language_code if user else None,
-                                          deps.default_language), deps.timezone)
+    t = translator(
+        language_from_telegram(user.language_code if user else None, deps.default_language),
+        deps.timezone,
+    )
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            t("Ik werk alleen in een privégesprek. Open de chat met mij: @{bot}",
-              bot=context.bot.username),
+            t(
+                "Ik werk alleen in een privégesprek. Open de chat met mij: @{bot}",
+                bot=context.bot.username,
+            ),
             parse_mode=ParseMode.HTML,
         )

@@ -24,7 +24,8 @@ async def show_mine(turn: Turn) -> None:
         rows = await my_registrations(session, member_id=turn.member.id, now=turn.deps.clock())
         positions = {
             r.id: await registrations.waitlist_position(session, r)
-            for r in rows if r.status is S.WAITLISTED
+            for r in rows
+            if r.status is S.WAITLISTED
         }
     await turn.toast()
     if not rows:
@@ -42,8 +43,11 @@ async def show_mine(turn: Turn) -> None:
             state = t("🎟 plek voor je vrijgehouden")
         else:
             state = t("✅ aangemeld")
-        lines += ["", f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
-                  f"🗓 {t.moment(event.starts_at)} · {state}"]
+        lines += [
+            "",
+            f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
+            f"🗓 {t.moment(event.starts_at)} · {state}",
+        ]
     buttons = [[turn.button(short(title(t, r.event)), "ev", r.event.public_code)] for r in rows]
     buttons.append([turn.button(t("📅 Agenda"), "ag", 0)])
     await turn.show("\n".join(lines), buttons)

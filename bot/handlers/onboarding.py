@@ -41,12 +41,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show_event(turn, payload.removeprefix(DEEP_LINK_EVENT), fresh=True)
         return
     if not turn.member.onboarded:
-        await turn.say(turn.t(
-            "Welkom bij <b>Buurtagenda</b>! 👋\n"
-            "Hier vind je het programma voor de buurtnetwerken van Maastricht: masterclasses, "
-            "dialogen met raads- en burgerleden en uitwisselingen. Je meldt je aan met één tik "
-            "en krijgt op tijd een herinnering."
-        ))
+        await turn.say(
+            turn.t(
+                "Welkom bij <b>Buurtagenda</b>! 👋\n"
+                "Hier vind je het programma voor de buurtnetwerken van Maastricht: masterclasses, "
+                "dialogen met raads- en burgerleden en uitwisselingen. Je meldt je aan met één tik "
+                "en krijgt op tijd een herinnering."
+            )
+        )
         await ask_network(turn)
         return
     await turn.say(
@@ -73,11 +75,21 @@ async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
     rows.append(nav)
     rows.append([turn.button(t("Ik hoor niet bij een buurtnetwerk"), "ao", then)])
     language = Language.EN if turn.member.language is Language.NL else Language.NL
-    rows.append([turn.button("🇬🇧 English" if language is Language.EN else "🇳🇱 Nederlands",
-                             "lg", language.value, "onboard")])
+    rows.append(
+        [
+            turn.button(
+                "🇬🇧 English" if language is Language.EN else "🇳🇱 Nederlands",
+                "lg",
+                language.value,
+                "onboard",
+            )
+        ]
+    )
     await turn.show(
-        t("Van welk buurtnetwerk ben je? Kies hieronder, of typ een deel van de naam "
-          "(bijvoorbeeld „Wyck” of „Daalhof”)."),
+        t(
+            "Van welk buurtnetwerk ben je? Kies hieronder, of typ een deel van de naam "
+            "(bijvoorbeeld „Wyck” of „Daalhof”)."
+        ),
         rows,
     )
 
@@ -95,13 +107,16 @@ async def on_network_page(turn: Turn, page: int, then: str) -> None:
 async def on_network_chosen(turn: Turn, network_id: int, then: str) -> None:
     async with turn.deps.database.transaction() as session:
         turn.member = await set_affiliation(
-            session, member_id=turn.member.id, affiliation=Affiliation.BUURTNETWERK,
+            session,
+            member_id=turn.member.id,
+            affiliation=Affiliation.BUURTNETWERK,
             network_id=network_id,
         )
     network = turn.member.network.name if turn.member.network else ""
     await turn.toast(turn.t("Opgeslagen: {network}", network=network))
-    await _after_onboarding(turn, then, turn.t("Fijn! Je hoort bij <b>{network}</b>.",
-                                               network=escape(network)))
+    await _after_onboarding(
+        turn, then, turn.t("Fijn! Je hoort bij <b>{network}</b>.", network=escape(network))
+    )
 
 
 async def on_other_affiliation(turn: Turn, then: str) -> None:
@@ -119,8 +134,9 @@ async def on_affiliation_chosen(turn: Turn, value: str, then: str) -> None:
     except ValueError:
         raise NotFound() from None
     async with turn.deps.database.transaction() as session:
-        turn.member = await set_affiliation(session, member_id=turn.member.id,
-                                            affiliation=affiliation)
+        turn.member = await set_affiliation(
+            session, member_id=turn.member.id, affiliation=affiliation
+        )
     label = turn.t(AFFILIATION_LABELS[affiliation])
     await turn.toast(turn.t("Opgeslagen: {network}", network=label))
     await _after_onboarding(turn, then, turn.t("Fijn, dank je wel!"))
@@ -134,8 +150,9 @@ async def on_language(turn: Turn, value: str, then: str) -> None:
     async with turn.deps.database.transaction() as session:
         turn.member = await set_language(session, member_id=turn.member.id, language=language)
     turn.refresh_language()
-    await turn.toast(turn.t("Taal: Nederlands") if language is Language.NL else
-                     turn.t("Language: English"))
+    await turn.toast(
+        turn.t("Taal: Nederlands") if language is Language.NL else turn.t("Language: English")
+    )
     if then == "onboard":
         await ask_network(turn)
     else:
@@ -162,9 +179,14 @@ async def search_networks(turn: Turn, text: str) -> None:
         matches = await find_networks(session, text[:SEARCH_MAX])
     t = turn.t
     if not matches:
-        await turn.say(t("Ik vond geen buurtnetwerk met „{text}”. Probeer een ander deel van de "
-                         "naam, of kies uit de lijst.", text=escape(text[:SEARCH_MAX])),
-                       [[turn.button(t("Toon de lijst"), "np", 0, "")]])
+        await turn.say(
+            t(
+                "Ik vond geen buurtnetwerk met „{text}”. Probeer een ander deel van de "
+                "naam, of kies uit de lijst.",
+                text=escape(text[:SEARCH_MAX]),
+            ),
+            [[turn.button(t("Toon de lijst"), "np", 0, "")]],
+        )
         return
     rows = _network_rows(turn, matches, "")
     rows.append([turn.button(t("Toon de hele lijst"), "np", 0, "")])

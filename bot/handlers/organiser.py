@@ -16,8 +16,9 @@ async def registrations_overview(update: Update, context: ContextTypes.DEFAULT_T
     t = turn.t
     try:
         async with turn.deps.database.read() as session:
-            rows = await registrations_by_network(session, actor_id=turn.member.id,
-                                                  now=turn.deps.clock())
+            rows = await registrations_by_network(
+                session, actor_id=turn.member.id, now=turn.deps.clock()
+            )
     except DomainError as error:
         await turn.say(turn.refusal(error))
         return
@@ -27,10 +28,19 @@ async def registrations_overview(update: Update, context: ContextTypes.DEFAULT_T
     lines = [t("<b>Aanmeldingen per bijeenkomst</b>")]
     for row in rows:
         event = row.event
-        lines += ["", f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b> · "
-                      f"{t.moment(event.starts_at)}"]
-        lines.append(t("{confirmed} aangemeld · {waiting} op de wachtlijst",
-                       confirmed=t.number(row.confirmed), waiting=t.number(row.waitlisted)))
+        lines += [
+            "",
+            f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b> · "
+            f"{t.moment(event.starts_at)}",
+        ]
+        lines.append(
+            t(
+                "{confirmed} aangemeld · {waiting} op de wachtlijst",
+                confirmed=t.number(row.confirmed),
+                waiting=t.number(row.waitlisted),
+            )
+        )
         for group, seats in row.by_group:
-            lines.append(f"  • {escape(group or t('zonder netwerk'))}: {t.number(seats)}")
+            name = escape(group) if group else t("zonder netwerk")
+            lines.append(f"  • {name}: {t.number(seats)}")
     await turn.say("\n".join(lines))

@@ -19,19 +19,21 @@ async def show_privacy(turn: Turn) -> None:
     t = turn.t
     await turn.toast()
     await turn.show(
-        t("<b>Privacy</b>\n"
-          "Buurtagenda bewaart alleen wat nodig is om je aan te melden en te herinneren:\n"
-          "• je Telegram-nummer en naam, om je berichten te sturen;\n"
-          "• je taal en je buurtnetwerk of rol, zodat je de juiste agenda ziet en organisatoren "
-          "weten uit welke buurten mensen komen;\n"
-          "• je aanmeldingen met hun geschiedenis (wanneer aangemeld, afgemeld, op de wachtlijst);\n"
-          "• de berichten die we je sturen, zodat niemand iets dubbel krijgt.\n\n"
-          "Je gegevens worden niet gedeeld buiten de organisatoren van het programma van de "
-          "gemeente Maastricht en Trajekt.\n\n"
-          "/mijngegevens stuurt je alles wat we over je bewaren.\n"
-          "/vergeetmij wist je gegevens; je aanmeldingen tellen dan anoniem mee."),
-        [[turn.button(t("📄 Stuur mijn gegevens"), "dx")],
-         [turn.button(t("🗑 Vergeet mij"), "fq")]],
+        t(
+            "<b>Privacy</b>\n"
+            "Buurtagenda bewaart alleen wat nodig is om je aan te melden en te herinneren:\n"
+            "• je Telegram-nummer en naam, om je berichten te sturen;\n"
+            "• je taal en je buurtnetwerk of rol, zodat je de juiste agenda ziet en organisatoren "
+            "weten uit welke buurten mensen komen;\n"
+            "• je aanmeldingen met hun geschiedenis (wanneer aangemeld, afgemeld, "
+            "op de wachtlijst);\n"
+            "• de berichten die we je sturen, zodat niemand iets dubbel krijgt.\n\n"
+            "Je gegevens worden niet gedeeld buiten de organisatoren van het programma van de "
+            "gemeente Maastricht en Trajekt.\n\n"
+            "/mijngegevens stuurt je alles wat we over je bewaren.\n"
+            "/vergeetmij wist je gegevens; je aanmeldingen tellen dan anoniem mee."
+        ),
+        [[turn.button(t("📄 Stuur mijn gegevens"), "dx")], [turn.button(t("🗑 Vergeet mij"), "fq")]],
     )
 
 
@@ -45,7 +47,9 @@ async def send_my_data(turn: Turn) -> None:
     await turn.toast()
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     await turn.context.bot.send_document(
-        turn.chat_id, document=body, filename="buurtagenda-mijn-gegevens.json",
+        turn.chat_id,
+        document=body,
+        filename="buurtagenda-mijn-gegevens.json",
         caption=turn.t("Dit is alles wat Buurtagenda over je bewaart."),
     )
 
@@ -58,20 +62,27 @@ async def ask_forget(turn: Turn) -> None:
     t = turn.t
     await turn.toast()
     await turn.show(
-        t("Weet je het zeker? We wissen je naam, taal, netwerk en berichten. Aanmeldingen voor "
-          "komende bijeenkomsten vervallen; eerdere tellen anoniem mee. Dit kan niet ongedaan "
-          "worden gemaakt."),
+        t(
+            "Weet je het zeker? We wissen je naam, taal, netwerk en berichten. Aanmeldingen voor "
+            "komende bijeenkomsten vervallen; eerdere tellen anoniem mee. Dit kan niet ongedaan "
+            "worden gemaakt."
+        ),
         [[turn.button(t("Ja, wis mijn gegevens"), "fy"), turn.button(t("Nee, toch niet"), "fn")]],
     )
 
 
 async def on_forget_confirmed(turn: Turn) -> None:
     async with turn.deps.database.transaction() as session:
-        await forget_member(session, member_id=turn.member.id, now=turn.deps.clock(),
-                            policy=turn.deps.policy)
+        await forget_member(
+            session, member_id=turn.member.id, now=turn.deps.clock(), policy=turn.deps.policy
+        )
     await turn.toast()
-    await turn.show(turn.t("Je gegevens zijn gewist. Dank je wel voor je tijd, en tot ziens! "
-                           "Met /start kun je altijd opnieuw beginnen."))
+    await turn.show(
+        turn.t(
+            "Je gegevens zijn gewist. Dank je wel voor je tijd, en tot ziens! "
+            "Met /start kun je altijd opnieuw beginnen."
+        )
+    )
 
 
 async def on_forget_declined(turn: Turn) -> None:

@@ -1,4 +1,4 @@
-"""/instellingen: language and network (reminder preferences join here with the reminders)."""
+"""/instellingen: language, network, reminders and the weekly digest."""
 
 from __future__ import annotations
 
@@ -7,7 +7,19 @@ from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn, escape
 from bot.render import AFFILIATION_LABELS
-from models.members.entities import Language
+from buurtagenda.i18n import N_
+from models.errors import NotFound
+from models.members.entities import Language, Member
+from models.reminders.operations import sync_member_reminders
+from models.reminders.policy import ReminderPreference
+
+P = ReminderPreference
+PREFERENCE_LABELS = {
+    P.DEFAULT: N_("Standaard: een week en een dag van tevoren"),
+    P.DAY_BEFORE: N_("Alleen de dag ervoor"),
+    P.ALSO_2H: N_("Ook 2 uur van tevoren"),
+    P.NONE: N_("Geen herinneringen"),
+}
 
 
 async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,16 +36,89 @@ async def show_settings(turn: Turn) -> None:
         where = t("nog niet gekozen")
     language = t("Nederlands") if member.language is Language.NL else t("Engels")
     other = Language.EN if member.language is Language.NL else Language.NL
-    text = "\n".join([
-        t("<b>Instellingen</b>"),
-        "",
-        t("Taal: {language}", language=language),
-        t("Buurtnetwerk of rol: {network}", network=escape(where)),
-    ])
+    text = "\n".join(
+        [
+            t("<b>Instellingen</b>"),
+            "",
+            t("Taal: {language}", language=language),
+            t("Buurtnetwerk of rol: {network}", network=escape(where)),
+            t("Herinneringen: {choice}", choice=t(PREFERENCE_LABELS[member.reminder_preference])),
+            t("Weekoverzicht op maandag: {choice}", choice=t("aan") if member.digest else t("uit")),
+        ]
+    )
     await turn.toast()
-    await turn.show(text, [
-        [turn.button("🇬🇧 English" if other is Language.EN else "🇳🇱 Nederlands",
-                     "lg", other.value, "settings")],
-        [turn.button(t("Ander buurtnetwerk of rol kiezen"), "np", 0, "")],
-        [turn.button(t("🔒 Privacy en mijn gegevens"), "pv")],
-    ])
+    await turn.show(
+        text,
+        [
+            [
+                turn.button(
+                    "🇬🇧 English" if other is Language.EN else "🇳🇱 Nederlands",
+                    "lg",
+                    other.value,
+                    "settings",
+                )
+            ],
+            [turn.button(t("⏰ Herinneringen kiezen"), "rq")],
+            [
+                turn.button(
+                    t("📰 Weekoverzicht uitzetten")
+                    if member.digest
+                    else t("📰 Weekoverzicht aanzetten"),
+                    "dg",
+                    0 if member.digest else 1,
+                )
+            ],
+            [turn.button(t("Ander buurtnetwerk of rol kiezen"), "np", 0, "")],
+            [turn.button(t("🔒 Privacy en mijn gegevens"), "pv")],
+        ],
+    )
+
+
+async def ask_reminders(turn: Turn) -> None:
+    t = turn.t
+    await turn.toast()
+    rows = [
+        [
+            turn.button(
+                ("• " if turn.member.reminder_preference is p else "") + t(label), "rp", p.value
+            )
+        ]
+        for p, label in PREFERENCE_LABELS.items()
+    ]
+    rows.append([turn.button(t("◀ Terug"), "st")])
+    await turn.show(
+        t(
+            "Wanneer wil je een herinnering voor bijeenkomsten waarvoor je bent "
+            "aangemeld? 's Avonds laat en 's nachts sturen we niets."
+        ),
+        rows,
+    )
+
+
+async def on_reminder_preference(turn: Turn, value: str) -> None:
+    try:
+        preference = ReminderPreference(value)
+    except ValueError:
+        raise NotFound() from None
+    async with turn.deps.database.transaction() as session:
+        member = await session.get(Member, turn.member.id)
+        if member is None:
+            raise NotFound()
+        member.reminder_preference = preference
+        await sync_member_reminders(
+            session, member.id, turn.deps.policy.reminders, turn.deps.clock()
+        )
+        turn.member = member
+    await turn.toast(turn.t("Opgeslagen."))
+    await show_settings(turn)
+
+
+async def on_digest(turn: Turn, on: int) -> None:
+    async with turn.deps.database.transaction() as session:
+        member = await session.get(Member, turn.member.id)
+        if member is None:
+            raise NotFound()
+        member.digest = bool(on)
+        turn.member = member
+    await turn.toast(turn.t("Opgeslagen."))
+    await show_settings(turn)

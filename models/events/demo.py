@@ -22,13 +22,20 @@ STADHUIS = "Stadhuis Maastricht, Markt 78"
 CERAMIQUE = "Centre Céramique, Avenue Céramique 50"
 
 MASTERCLASSES = [
-    ("Omgevingswet: wat betekent dit voor jouw buurt?",
-     "Anhilde de Jong (procesmanager, Gemeente Maastricht)",
-     "Wat verandert er met de Omgevingswet, en hoe kan jouw buurtnetwerk op tijd meepraten over "
-     "plannen in de buurt?", False),
-    ("ABCD-methodiek en de Burgerbegroting", "Joop Hofman",
-     "Werken vanuit wat een buurt al heeft (Asset-Based Community Development), en hoe bewoners "
-     "via een burgerbegroting mee kunnen beslissen.", False),
+    (
+        "Omgevingswet: wat betekent dit voor jouw buurt?",
+        "Anhilde de Jong (procesmanager, Gemeente Maastricht)",
+        "Wat verandert er met de Omgevingswet, en hoe kan jouw buurtnetwerk op tijd meepraten over "
+        "plannen in de buurt?",
+        False,
+    ),
+    (
+        "ABCD-methodiek en de Burgerbegroting",
+        "Joop Hofman",
+        "Werken vanuit wat een buurt al heeft (Asset-Based Community Development), en hoe bewoners "
+        "via een burgerbegroting mee kunnen beslissen.",
+        False,
+    ),
     ("Masterclass 3", "", "Het onderwerp wordt nog bepaald. Ideeën zijn zeer welkom!", True),
     ("Masterclass 4", "", "Het onderwerp wordt nog bepaald. Ideeën zijn zeer welkom!", True),
 ]
@@ -68,12 +75,22 @@ def demo_drafts(today: date, tz: ZoneInfo) -> list[EventDraft]:
             year, quarter = year + 1, 0
     for day, (title, speakers, description, tbd) in zip(slots, MASTERCLASSES, strict=True):
         start = _at(day, 19, 30, tz)
-        drafts.append(EventDraft(
-            kind=EventKind.MASTERCLASS, title=title, speakers=speakers, description=description,
-            topic_tbd=tbd, starts_at=start, ends_at=start + timedelta(hours=2), location=STADHUIS,
-            capacity=40, registration_deadline=start - timedelta(days=2),
-            fair_share_per_network=3, fair_share_until=start - timedelta(days=7),
-        ))
+        drafts.append(
+            EventDraft(
+                kind=EventKind.MASTERCLASS,
+                title=title,
+                speakers=speakers,
+                description=description,
+                topic_tbd=tbd,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                location=STADHUIS,
+                capacity=40,
+                registration_deadline=start - timedelta(days=2),
+                fair_share_per_network=3,
+                fair_share_until=start - timedelta(days=7),
+            )
+        )
     # Half-yearly dialogues: the first Wednesday of April and of October, 19:30.
     dialogues: list[date] = []
     year = today.year
@@ -85,27 +102,45 @@ def demo_drafts(today: date, tz: ZoneInfo) -> list[EventDraft]:
         year += 1
     for day in dialogues:
         start = _at(day, 19, 30, tz)
-        drafts.append(EventDraft(
-            kind=EventKind.DIALOOG, title="Buurtnetwerken in dialoog met raads- en burgerleden",
-            description="Hoor als eerste van plannen voor je buurt, en vertel raads- en "
-            "burgerleden wat er bij jullie speelt.",
-            starts_at=start, ends_at=start + timedelta(hours=2), location=STADHUIS, capacity=60,
-        ))
+        drafts.append(
+            EventDraft(
+                kind=EventKind.DIALOOG,
+                title="Buurtnetwerken in dialoog met raads- en burgerleden",
+                description="Hoor als eerste van plannen voor je buurt, en vertel raads- en "
+                "burgerleden wat er bij jullie speelt.",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                location=STADHUIS,
+                capacity=60,
+            )
+        )
     exchange = _at(_next_weekday(today + timedelta(days=14), 1), 19, 30, tz)  # a Tuesday
-    drafts.append(EventDraft(
-        kind=EventKind.UITWISSELING, title="Van elkaar leren: hoe vind je nieuwe bewoners?",
-        description="Buurtnetwerken vertellen elkaar wat werkt om bewoners te betrekken, en "
-        "wat niet.", starts_at=exchange, ends_at=exchange + timedelta(hours=2),
-        location=CERAMIQUE, capacity=20,
-    ))
+    drafts.append(
+        EventDraft(
+            kind=EventKind.UITWISSELING,
+            title="Van elkaar leren: hoe vind je nieuwe bewoners?",
+            description="Buurtnetwerken vertellen elkaar wat werkt om bewoners te betrekken, en "
+            "wat niet.",
+            starts_at=exchange,
+            ends_at=exchange + timedelta(hours=2),
+            location=CERAMIQUE,
+            capacity=20,
+        )
+    )
     startup = _at(_next_weekday(today + timedelta(days=7), 3), 19, 0, tz)  # a Thursday
-    drafts.append(EventDraft(
-        kind=EventKind.WORKSHOP, title="Opstartsessie voor nieuwe besturen",
-        description="Voor nieuwe besturen en bestuursleden, en iedereen die het nog eens wil "
-        "horen: Maastricht in Cijfers, het maken van een plan van aanpak, en "
-        "subsidiemogelijkheden.", starts_at=startup, ends_at=startup + timedelta(hours=2, minutes=30),
-        location=STADHUIS, capacity=25,
-    ))
+    drafts.append(
+        EventDraft(
+            kind=EventKind.WORKSHOP,
+            title="Opstartsessie voor nieuwe besturen",
+            description="Voor nieuwe besturen en bestuursleden, en iedereen die het nog eens wil "
+            "horen: Maastricht in Cijfers, het maken van een plan van aanpak, en "
+            "subsidiemogelijkheden.",
+            starts_at=startup,
+            ends_at=startup + timedelta(hours=2, minutes=30),
+            location=STADHUIS,
+            capacity=25,
+        )
+    )
     return drafts
 
 

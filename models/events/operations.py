@@ -24,6 +24,7 @@ from models.outbox.operations import enqueue
 from models.registrations.entities import ACTIVE, Registration
 from models.registrations.operations import fill_free_seats, lock_event, require_organiser
 from models.registrations.policy import RegistrationPolicy
+from models.reminders.operations import sync_event_reminders
 
 TITLE_MAX = 200
 # Fields whose change people must hear about (and that make reminders move).
@@ -139,6 +140,8 @@ async def update_event(
             now,
             payload={"old": old, "new": new, "revision": event.revision},
         )
+    if any(name in ("starts_at", "ends_at") for name in changed) or "status" in changed:
+        await sync_event_reminders(session, event, policy.reminders, now)
     if "capacity" in changed or "fair_share_per_network" in changed:
         notifications += await fill_free_seats(
             session, event, now, policy, trigger=f"capacity-r{event.revision}"
@@ -172,6 +175,7 @@ async def cancel_event(
                     NotificationKind.REMINDER,
                     NotificationKind.SEAT_OFFERED,
                     NotificationKind.SEAT_AVAILABLE,
+                    NotificationKind.FEEDBACK_REQUEST,
                 ]
             ),
         )

@@ -41,7 +41,11 @@ class EventOverview:
 
 
 async def event_overview(
-    session: AsyncSession, *, event: Event, member: Member, now: datetime,
+    session: AsyncSession,
+    *,
+    event: Event,
+    member: Member,
+    now: datetime,
     policy: RegistrationPolicy,
 ) -> EventOverview:
     if not event.visible_to(member.network_id, organiser=member.is_organiser):
@@ -51,9 +55,7 @@ async def event_overview(
             Registration.event_id == event.id, Registration.member_id == member.id
         )
     )
-    deadline_passed = (
-        event.registration_deadline is not None and now > event.registration_deadline
-    )
+    deadline_passed = event.registration_deadline is not None and now > event.registration_deadline
     started = now >= event.starts_at
     return EventOverview(
         event=event,
@@ -64,7 +66,8 @@ async def event_overview(
             await registrations.waitlist_position(session, registration) if registration else None
         ),
         last_call=policy.is_last_call(now, event.starts_at),
-        registration_open=event.status is EventStatus.PUBLISHED and not deadline_passed
+        registration_open=event.status is EventStatus.PUBLISHED
+        and not deadline_passed
         and not started,
         started=started,
     )
@@ -123,13 +126,23 @@ async def registrations_by_network(
     for event in events:
         rows = (
             await session.execute(
-                select(Network.name, Registration.affiliation, Registration.status,
-                       func.sum(Registration.party_size))
+                select(
+                    Network.name,
+                    Registration.affiliation,
+                    Registration.status,
+                    func.sum(Registration.party_size),
+                )
                 .outerjoin(Network, Network.id == Registration.network_id)
-                .where(Registration.event_id == event.id,
-                       Registration.status.in_([RegistrationStatus.CONFIRMED,
-                                                RegistrationStatus.OFFERED,
-                                                RegistrationStatus.WAITLISTED]))
+                .where(
+                    Registration.event_id == event.id,
+                    Registration.status.in_(
+                        [
+                            RegistrationStatus.CONFIRMED,
+                            RegistrationStatus.OFFERED,
+                            RegistrationStatus.WAITLISTED,
+                        ]
+                    ),
+                )
                 .group_by(Network.name, Registration.affiliation, Registration.status)
             )
         ).all()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.networks.entities import Network
+from models.reminders.policy import ReminderPreference
 
 
 class Affiliation(enum.StrEnum):
@@ -48,6 +49,13 @@ class Member(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.MEMBER)
     # False once Telegram told us the member blocked the bot: we stop sending on our own.
     reachable: Mapped[bool] = mapped_column(default=True)
+    reminder_preference: Mapped[ReminderPreference] = mapped_column(
+        str_enum(ReminderPreference),
+        default=ReminderPreference.DEFAULT,
+        server_default=ReminderPreference.DEFAULT.value,
+    )
+    # The weekly digest (Monday morning): opt-in.
+    digest: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

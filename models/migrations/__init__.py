@@ -35,6 +35,13 @@ async def upgrade(database: Database, revision: str = "head") -> None:
         await connection.run_sync(_upgrade)
 
 
+def head_revision() -> str | None:
+    """The newest revision in ``versions/``: what ``upgrade`` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def current_revision(database: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.db import OUTBOX_DUE
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 
 
@@ -23,6 +24,8 @@ async def enqueue(
     registration_id: int | None = None,
 ) -> OutboxMessage | None:
     """Add a notification unless one with the same idempotency key exists; return the new row."""
+    if "None" in key.split(":"):
+        raise ValueError(f"idempotency key {key!r} names an object without an id yet")
     exists = await session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
     )
@@ -39,4 +42,11 @@ async def enqueue(
         status=DeliveryStatus.PENDING,
     )
     session.add(message)
+    note_due(session, due_at)
     return message
+
+
+def note_due(session: AsyncSession, due_at: datetime) -> None:
+    """Remember the earliest due time written, so the dispatcher is woken after the commit."""
+    earliest = session.info.get(OUTBOX_DUE)
+    session.info[OUTBOX_DUE] = due_at if earliest is None else min(earliest, due_at)

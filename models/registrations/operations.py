@@ -52,6 +52,7 @@ from models.registrations.entities import (
     RegistrationStatus,
 )
 from models.registrations.policy import RegistrationPolicy
+from models.reminders.operations import sync_reminders
 
 S = RegistrationStatus
 # Attendance can be taken from a little before the start.
@@ -114,7 +115,9 @@ async def register(
     reason = "registered" if status is S.CONFIRMED else "waitlisted"
     if status is S.WAITLISTED and fits:
         reason = "waitlisted_fair_share"
-    _transition(session, registration, status, now, actor_id=member.id, reason=reason)
+    await _transition(
+        session, event, registration, status, now, actor_id=member.id, reason=reason, policy=policy
+    )
     await session.flush()
     return Outcome(registration, waitlist_position=await _position(session, registration))
 
@@ -157,7 +160,16 @@ async def cancel(
     if registration is None or not registration.is_active:
         raise NotRegistered()
     freed = registration.holds_seats
-    _transition(session, registration, S.CANCELLED, now, actor_id=member_id, reason=reason)
+    await _transition(
+        session,
+        event,
+        registration,
+        S.CANCELLED,
+        now,
+        actor_id=member_id,
+        reason=reason,
+        policy=policy,
+    )
     registration.offer_expires_at = None
     notifications = []
     if freed:
@@ -202,7 +214,16 @@ async def claim_seat(
     else:
         raise NoOpenOffer()
     registration.offer_expires_at = None
-    _transition(session, registration, S.CONFIRMED, now, actor_id=member_id, reason="claimed")
+    await _transition(
+        session,
+        event,
+        registration,
+        S.CONFIRMED,
+        now,
+        actor_id=member_id,
+        reason="claimed",
+        policy=policy,
+    )
     await session.flush()
     return Outcome(registration)
 
@@ -221,7 +242,16 @@ async def decline_offer(
     if registration is None or registration.status is not S.OFFERED:
         raise NoOpenOffer()
     registration.offer_expires_at = None
-    _transition(session, registration, S.CANCELLED, now, actor_id=member_id, reason="declined")
+    await _transition(
+        session,
+        event,
+        registration,
+        S.CANCELLED,
+        now,
+        actor_id=member_id,
+        reason="declined",
+        policy=policy,
+    )
     notifications = await fill_free_seats(
         session, event, now, policy, trigger=f"declined-{registration.id}-{_stamp(now)}"
     )
@@ -256,8 +286,15 @@ async def change_party_size(
         ):
             raise NotEnoughSeats(party_size=party_size)
     registration.party_size = party_size
-    _transition(
-        session, registration, registration.status, now, actor_id=member_id, reason="party_size"
+    await _transition(
+        session,
+        event,
+        registration,
+        registration.status,
+        now,
+        actor_id=member_id,
+        reason="party_size",
+        policy=policy,
     )
     notifications: list[OutboxMessage] = []
     if extra < 0:
@@ -315,7 +352,16 @@ async def fill_free_seats(
             )
         else:
             registration.offer_expires_at = deadline
-            _transition(session, registration, S.OFFERED, now, actor_id=None, reason="offered")
+            await _transition(
+                session,
+                event,
+                registration,
+                S.OFFERED,
+                now,
+                actor_id=None,
+                reason="offered",
+                policy=policy,
+            )
             free -= registration.party_size
             used_by_group[group] += registration.party_size
             kind, key = (
@@ -365,8 +411,15 @@ async def expire_offers(
             )
         ).all()
         for registration in lapsed:
-            _transition(
-                session, registration, S.CANCELLED, now, actor_id=None, reason="offer_expired"
+            await _transition(
+                session,
+                event,
+                registration,
+                S.CANCELLED,
+                now,
+                actor_id=None,
+                reason="offer_expired",
+                policy=policy,
             )
             message = await enqueue(
                 session,
@@ -417,7 +470,13 @@ async def release_fair_share(
 
 
 async def override_confirm(
-    session: AsyncSession, *, registration_id: int, actor_id: int, now: datetime, note: str = ""
+    session: AsyncSession,
+    *,
+    registration_id: int,
+    actor_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+    note: str = "",
 ) -> Outcome:
     """An organiser gives someone a seat out of turn (capacity still holds)."""
     await require_organiser(session, actor_id)
@@ -432,13 +491,15 @@ async def override_confirm(
     if event.capacity is not None and usage.held + extra > event.capacity:
         raise NotEnoughSeats(party_size=registration.party_size)
     registration.offer_expires_at = None
-    _transition(
+    await _transition(
         session,
+        event,
         registration,
         S.CONFIRMED,
         now,
         actor_id=actor_id,
         reason="organiser_confirm",
+        policy=policy,
         note=note or None,
     )
     message = await enqueue(
@@ -471,13 +532,15 @@ async def override_cancel(
         return Outcome(registration, changed=False)
     freed = registration.holds_seats
     registration.offer_expires_at = None
-    _transition(
+    await _transition(
         session,
+        event,
         registration,
         S.CANCELLED,
         now,
         actor_id=actor_id,
         reason="organiser_cancel",
+        policy=policy,
         note=note or None,
     )
     notifications: list[OutboxMessage] = []
@@ -502,7 +565,13 @@ async def override_cancel(
 
 
 async def record_attendance(
-    session: AsyncSession, *, registration_id: int, actor_id: int, attended: bool, now: datetime
+    session: AsyncSession,
+    *,
+    registration_id: int,
+    actor_id: int,
+    attended: bool,
+    now: datetime,
+    policy: RegistrationPolicy,
 ) -> Outcome:
     """Check someone in (or record a no-show), from an hour before the start."""
     await require_organiser(session, actor_id)
@@ -515,7 +584,16 @@ async def record_attendance(
     status = S.ATTENDED if attended else S.NO_SHOW
     if registration.status is status:
         return Outcome(registration, changed=False)
-    _transition(session, registration, status, now, actor_id=actor_id, reason="attendance")
+    await _transition(
+        session,
+        event,
+        registration,
+        status,
+        now,
+        actor_id=actor_id,
+        reason="attendance",
+        policy=policy,
+    )
     await session.flush()
     return Outcome(registration)
 
@@ -683,17 +761,20 @@ async def _position(session: AsyncSession, registration: Registration) -> int | 
     return int(ahead or 0) + 1
 
 
-def _transition(
+async def _transition(
     session: AsyncSession,
+    event: Event,
     registration: Registration,
     to_status: RegistrationStatus,
     now: datetime,
     *,
     actor_id: int | None,
     reason: str,
+    policy: RegistrationPolicy,
     note: str | None = None,
 ) -> None:
-    """Change the status and write the history row: the only place a status is set."""
+    """Change the status, write the history row and bring the reminders in step: the only place
+    a status is set."""
     change = RegistrationChange(
         at=now,
         actor_id=actor_id,
@@ -707,6 +788,7 @@ def _transition(
     registration.status = to_status
     registration.updated_at = now
     session.add(change)
+    await sync_reminders(session, registration, event, policy.reminders, now)
 
 
 def _stamp(moment: datetime | None) -> str:

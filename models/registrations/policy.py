@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from models.reminders.policy import ReminderPolicy
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,9 @@ class RegistrationPolicy:
     offer_window: timedelta = timedelta(hours=24)
     # ...unless the event is this close: then the seat goes to whoever claims it first.
     last_call: timedelta = timedelta(hours=3)
+    # When reminders go out; kept here so every operation that changes a registration can keep
+    # its reminders in step within the same transaction.
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
     def offer_deadline(self, now: datetime, starts_at: datetime) -> datetime:
         """The offer window, but never more than half the time left before the event."""

@@ -59,7 +59,9 @@ async def world(sqlite_db: Database, clock: FrozenClock) -> AsyncIterator[World]
     emulator = TelegramEmulator(limits=Limits().scaled(10))
     async with serve(emulator) as url:
         deps = BotDeps(
-            database=sqlite_db, clock=clock, policy=RegistrationPolicy(),
+            database=sqlite_db,
+            clock=clock,
+            policy=RegistrationPolicy(),
             signer=CallbackSigner(emulator.token),
         )
         application = build_application(deps, token=emulator.token, base_url=url)

@@ -15,8 +15,7 @@ from tests.factories import make_event, make_member
 
 async def onboard(world: World, name: str, network_part: str = "Wyck"):  # type: ignore[no-untyped-def]
     person = world.person(name)
-    sent = person.start()
-    question = (await sent.replies(2))[1]
+    await person.start().replies(2)  # the welcome and the network question
     search = await person.ask(network_part)
     chosen = press(person, search, network_part)
     await chosen.answer()
@@ -100,13 +99,20 @@ async def test_register_until_full_then_waitlist_cancel_offer_claim(world: World
     assert "van jou" in (await claimed.answer()).text
     assert "✅ Je bent aangemeld." in (await claimed.edit()).content
     async with world.db.read() as session:
-        statuses = dict((await session.execute(
-            select(Member.display_name, Registration.status)
-            .join(Member, Member.id == Registration.member_id)
-            .where(Registration.event_id == event.id)
-        )).all())
-    assert statuses == {"Anouk": RegistrationStatus.CANCELLED, "Bram": RegistrationStatus.CONFIRMED,
-                        "Cor": RegistrationStatus.CONFIRMED}
+        statuses = dict(
+            (
+                await session.execute(
+                    select(Member.display_name, Registration.status)
+                    .join(Member, Member.id == Registration.member_id)
+                    .where(Registration.event_id == event.id)
+                )
+            ).all()
+        )
+    assert statuses == {
+        "Anouk": RegistrationStatus.CANCELLED,
+        "Bram": RegistrationStatus.CONFIRMED,
+        "Cor": RegistrationStatus.CONFIRMED,
+    }
 
 
 async def test_deep_link_opens_the_event_ready_to_register(world: World):
@@ -153,8 +159,9 @@ async def test_exchange_session_of_another_network_stays_hidden(world: World):
     from tests.factories import network_id
 
     amby = await network_id(world.db, "amby")
-    event = await make_event(world.db, world.clock(), capacity=10, title="Uitwisseling Amby",
-                             network_id=amby)
+    event = await make_event(
+        world.db, world.clock(), capacity=10, title="Uitwisseling Amby", network_id=amby
+    )
     anouk = await onboard(world, "Anouk")  # Wyck
     agenda = await anouk.ask("/agenda")
     assert "Uitwisseling Amby" not in agenda.content
@@ -163,8 +170,9 @@ async def test_exchange_session_of_another_network_stays_hidden(world: World):
 
 
 async def test_forget_me_after_confirmation(world: World):
-    event = await make_event(world.db, world.clock() - timedelta(days=0), capacity=10,
-                             starts_in=timedelta(days=3))
+    event = await make_event(
+        world.db, world.clock() - timedelta(days=0), capacity=10, starts_in=timedelta(days=3)
+    )
     anouk = await onboard(world, "Anouk")
     other = await make_member(world.db, name="Ander")
     async with world.db.transaction() as session:
@@ -172,8 +180,13 @@ async def test_forget_me_after_confirmation(world: World):
         assert member is not None
         from models.registrations import operations as ops
 
-        await ops.register(session, event_id=event.id, member_id=member.id, now=world.clock(),
-                           policy=world.deps.policy)
+        await ops.register(
+            session,
+            event_id=event.id,
+            member_id=member.id,
+            now=world.clock(),
+            policy=world.deps.policy,
+        )
     question = await anouk.ask("/vergeetmij")
     assert "Weet je het zeker?" in question.content
     kept = press(anouk, question, "Nee")

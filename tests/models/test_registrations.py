@@ -392,13 +392,13 @@ async def test_organiser_overrides(db, clock, policy):
     assert second.status is S.WAITLISTED and pair.status is S.WAITLISTED
     async with db.transaction() as session:
         outcome = await ops.override_confirm(
-            session, registration_id=second.id, actor_id=organiser.id, now=clock()
+            session, registration_id=second.id, actor_id=organiser.id, now=clock(), policy=policy
         )
     assert [n.kind for n in outcome.notifications] == [NotificationKind.PROMOTED]
     with pytest.raises(NotEnoughSeats):  # capacity holds, also for organisers
         async with db.transaction() as session:
             await ops.override_confirm(
-                session, registration_id=pair.id, actor_id=organiser.id, now=clock()
+                session, registration_id=pair.id, actor_id=organiser.id, now=clock(), policy=policy
             )
     async with db.transaction() as session:
         outcome = await ops.override_cancel(
@@ -438,6 +438,7 @@ async def test_attendance_and_no_show(db, clock, policy):
                 actor_id=organiser.id,
                 attended=True,
                 now=clock(),
+                policy=policy,
             )
     clock.advance(timedelta(hours=4))
     async with db.transaction() as session:
@@ -447,6 +448,7 @@ async def test_attendance_and_no_show(db, clock, policy):
             actor_id=organiser.id,
             attended=False,
             now=clock(),
+            policy=policy,
         )
     assert await status_of(db, event.id, a.id) is S.NO_SHOW
 
@@ -507,4 +509,6 @@ async def test_events_of_another_network_cannot_be_registered_for(db, clock, pol
         with pytest.raises(NotFound):
             await register(db, clock, policy, event.id, outsider.id)
     insider = await make_member(db, network="amby")
-    assert (await register(db, clock, policy, own.id, insider.id)).registration.status is S.CONFIRMED
+    assert (
+        await register(db, clock, policy, own.id, insider.id)
+    ).registration.status is S.CONFIRMED

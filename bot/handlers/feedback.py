@@ -1,0 +1,88 @@
+"""How was it? Ratings and comments from attendees; /feedback shows organisers the answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.context import Turn, begin_turn, escape
+from bot.render import KIND_ICONS, title
+from models.errors import DomainError
+from models.events.queries import visible_event
+from models.feedback.operations import feedback_summary, record_comment, record_rating
+
+SUMMARY_PERIOD = timedelta(days=365)
+
+
+async def on_rating(turn: Turn, code: str, rating: int) -> None:
+    async with turn.deps.database.transaction() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
+        await record_rating(
+            session,
+            event_id=event.id,
+            member_id=turn.member.id,
+            rating=rating,
+            now=turn.deps.clock(),
+        )
+    await turn.toast(turn.t("Dank je wel!"))
+    await turn.show(
+        turn.t(
+            "Dank je wel voor je cijfer ({rating}). Wil je er nog iets over kwijt? "
+            "Typ het gerust hieronder; het gaat naar de organisatoren.",
+            rating=rating,
+        )
+    )
+
+
+async def take_comment(turn: Turn, text: str) -> bool:
+    """A typed message right after a rating is the comment. True if it was taken as one."""
+    async with turn.deps.database.transaction() as session:
+        feedback = await record_comment(
+            session, member_id=turn.member.id, text=text, now=turn.deps.clock()
+        )
+    if feedback is None:
+        return False
+    await turn.say(turn.t("Genoteerd, dank je wel! De organisatoren lezen het."))
+    return True
+
+
+async def on_acknowledged(turn: Turn, code: str) -> None:
+    """'Ik kom' under a reminder: nothing changes, but it's nice to hear."""
+    async with turn.deps.database.read() as session:
+        await visible_event(session, public_code=code, member=turn.member)
+    await turn.toast(turn.t("Fijn, tot dan! 👋"))
+
+
+async def feedback_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    turn = await begin_turn(update, context)
+    t = turn.t
+    try:
+        async with turn.deps.database.read() as session:
+            summaries = await feedback_summary(
+                session, actor_id=turn.member.id, since=turn.deps.clock() - SUMMARY_PERIOD
+            )
+    except DomainError as error:
+        await turn.say(turn.refusal(error))
+        return
+    if not summaries:
+        await turn.say(t("Er zijn nog geen beoordelingen binnen."))
+        return
+    lines = [t("<b>Beoordelingen</b>")]
+    for summary in summaries:
+        event = summary.event
+        average = t.decimal(summary.average) if summary.average is not None else "–"
+        lines += [
+            "",
+            f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b> · "
+            f"{t.moment(event.starts_at)}",
+            t.plural(
+                "{average} gemiddeld uit {n} beoordeling",
+                "{average} gemiddeld uit {n} beoordelingen",
+                summary.responses,
+                average=average,
+            ),
+        ]
+        lines += [f"  “{escape(comment)}”" for comment in summary.comments[:10]]
+    await turn.say("\n".join(lines))

@@ -1,0 +1,276 @@
+"""What the service says on its own: each kind of outbox message rendered in the member's
+language, with its buttons, and sent. Telegram's errors are translated into the dispatcher's
+(``scheduler/dispatcher.py`` decides what to do about them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.callbacks import CallbackSigner
+from bot.context import escape
+from bot.render import KIND_ICONS, map_link, title
+from buurtagenda.i18n import Translator, translator
+from models.events.entities import Event, EventStatus
+from models.members.entities import Member
+from models.outbox.entities import NotificationKind, OutboxMessage
+from models.registrations import operations as registrations
+from scheduler.dispatcher import Blocked, Permanent, RateLimited, Transient
+
+K = NotificationKind
+Rendered = tuple[str, list[list[InlineKeyboardButton]]]
+DIGEST_DAYS = 14
+
+
+class TelegramDelivery:
+    """Implements ``scheduler.dispatcher.Delivery`` with the bot."""
+
+    def __init__(
+        self, bot: Bot, signer: CallbackSigner, timezone: str = "Europe/Amsterdam"
+    ) -> None:
+        self.bot = bot
+        self.signer = signer
+        self.timezone = timezone
+
+    async def deliver(
+        self, session: AsyncSession, message: OutboxMessage, member: Member
+    ) -> int | None:
+        if member.telegram_id is None:
+            raise Permanent("member has no Telegram account")
+        t = translator(member.language.value, self.timezone)
+        event = await session.get(Event, message.event_id) if message.event_id else None
+        render = _RENDERERS[message.kind]
+        context = _Context(t, member, event, message, session, self._button_for(member))
+        text, buttons = await render(context)
+        try:
+            sent = await self.bot.send_message(
+                member.telegram_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except Forbidden as error:
+            raise Blocked(str(error)) from error
+        except RetryAfter as error:
+            retry = error.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+            raise RateLimited(seconds) from error
+        except BadRequest as error:
+            raise Permanent(str(error)) from error
+        except (NetworkError, TelegramError) as error:  # timeouts, 5xx, connection errors
+            raise Transient(str(error)) from error
+        return sent.message_id
+
+    def _button_for(self, member: Member) -> Callable[..., InlineKeyboardButton]:
+        assert member.telegram_id is not None
+        telegram_id = member.telegram_id
+
+        def button(label: str, action: str, *args: str | int) -> InlineKeyboardButton:
+            return InlineKeyboardButton(
+                label, callback_data=self.signer.encode(telegram_id, action, *args)
+            )
+
+        return button
+
+
+class _Context:
+    def __init__(
+        self,
+        t: Translator,
+        member: Member,
+        event: Event | None,
+        message: OutboxMessage,
+        session: AsyncSession,
+        button: Callable[..., InlineKeyboardButton],
+    ) -> None:
+        self.t, self.member, self.event, self.message = t, member, event, message
+        self.session, self.button = session, button
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.message.payload or {}
+
+    def headline(self) -> str:
+        assert self.event is not None
+        return f"{KIND_ICONS[self.event.kind]} <b>{escape(title(self.t, self.event))}</b>"
+
+    def open_button(self) -> list[InlineKeyboardButton]:
+        assert self.event is not None
+        return [self.button(self.t("Bekijk de bijeenkomst"), "ev", self.event.public_code)]
+
+
+async def _seat_offered(c: _Context) -> Rendered:
+    assert c.event is not None
+    deadline = datetime.fromisoformat(c.payload["offer_expires_at"])
+    text = c.t(
+        "🎟 Er is een plek vrijgekomen bij {event} ({moment}). Hij is voor jou tot {deadline}.",
+        event=c.headline(),
+        moment=c.t.moment(c.event.starts_at),
+        deadline=c.t.moment(deadline),
+    )
+    return text, [
+        [
+            c.button(c.t("🎟 Plek claimen"), "cl", c.event.public_code),
+            c.button(c.t("Laat maar"), "dc", c.event.public_code),
+        ]
+    ]
+
+
+async def _seat_available(c: _Context) -> Rendered:
+    assert c.event is not None
+    text = c.t(
+        "🎟 Er is een plek vrij bij {event} ({moment})! Wie het eerst claimt, krijgt hem.",
+        event=c.headline(),
+        moment=c.t.moment(c.event.starts_at),
+    )
+    return text, [[c.button(c.t("🎟 Plek claimen"), "cl", c.event.public_code)]]
+
+
+async def _offer_expired(c: _Context) -> Rendered:
+    assert c.event is not None
+    text = c.t(
+        "Het aanbod voor {event} is verlopen; de plek is doorgegeven aan de volgende.",
+        event=c.headline(),
+    )
+    return text, [[c.button(c.t("⏳ Zet me op de wachtlijst"), "wl", c.event.public_code)]]
+
+
+async def _promoted(c: _Context) -> Rendered:
+    text = c.t(
+        "Goed nieuws: een organisator heeft een plek voor je geregeld bij {event}.",
+        event=c.headline(),
+    )
+    return text, [c.open_button()]
+
+
+async def _removed(c: _Context) -> Rendered:
+    note = c.payload.get("note") or ""
+    text = c.t(
+        "Je aanmelding voor {event} is door een organisator geannuleerd.", event=c.headline()
+    )
+    if note:
+        text += "\n" + c.t("Toelichting: {note}", note=escape(note))
+    return text, []
+
+
+async def _event_changed(c: _Context) -> Rendered:
+    old, new = c.payload.get("old", {}), c.payload.get("new", {})
+    lines = [c.t("📣 {event} is gewijzigd:", event=c.headline())]
+    if old.get("starts_at") != new.get("starts_at") or old.get("ends_at") != new.get("ends_at"):
+        before = c.t.span(
+            datetime.fromisoformat(old["starts_at"]), datetime.fromisoformat(old["ends_at"])
+        )
+        after = c.t.span(
+            datetime.fromisoformat(new["starts_at"]), datetime.fromisoformat(new["ends_at"])
+        )
+        lines.append(f"🗓 <s>{before}</s> → <b>{after}</b>")
+    for key, icon in (("location", "📍"), ("online_url", "💻")):
+        if old.get(key) != new.get(key):
+            was = escape(old.get(key) or c.t("geen"))
+            now = escape(new.get(key) or c.t("geen"))
+            lines.append(f"{icon} <s>{was}</s> → <b>{now}</b>")
+    lines.append(c.t("Je aanmelding blijft gewoon staan."))
+    return "\n".join(lines), [c.open_button()]
+
+
+async def _event_cancelled(c: _Context) -> Rendered:
+    assert c.event is not None
+    text = c.t(
+        "❌ {event} op {moment} gaat niet door.",
+        event=c.headline(),
+        moment=c.t.moment(c.event.starts_at),
+    )
+    reason = c.payload.get("reason")
+    if reason:
+        text += "\n" + c.t("Reden: {reason}", reason=escape(reason))
+    return text, []
+
+
+async def _reminder(c: _Context) -> Rendered:
+    event = c.event
+    assert event is not None
+    lines = [
+        c.t("⏰ Herinnering: {event}", event=c.headline()),
+        f"🗓 {c.t.span(event.starts_at, event.ends_at)}",
+    ]
+    if event.location:
+        lines.append(
+            f'📍 <a href="{escape(map_link(event.location))}">{escape(event.location)}</a>'
+        )
+    if event.online_url:
+        join = c.t("Online meedoen")
+        lines.append(f'💻 <a href="{escape(event.online_url)}">{join}</a>')
+    return "\n".join(lines), [
+        [
+            c.button(c.t("👍 Ik kom"), "ok", event.public_code),
+            c.button(c.t("Ik kan toch niet"), "cx", event.public_code),
+        ]
+    ]
+
+
+async def _feedback_request(c: _Context) -> Rendered:
+    assert c.event is not None
+    text = c.t(
+        "Hoe was {event}? Geef een cijfer van 1 (matig) tot 5 (heel goed).", event=c.headline()
+    )
+    return text, [[c.button(str(n), "fb", c.event.public_code, n) for n in range(1, 6)]]
+
+
+async def _digest(c: _Context) -> Rendered:
+    now = c.message.due_at
+    events = (
+        await c.session.scalars(
+            select(Event)
+            .where(
+                Event.status != EventStatus.DRAFT,
+                Event.starts_at > now,
+                Event.starts_at <= now + timedelta(days=DIGEST_DAYS),
+            )
+            .order_by(Event.starts_at)
+        )
+    ).all()
+    visible = [e for e in events if e.visible_to(c.member.network_id)]
+    lines = [c.t("<b>Deze en volgende week</b>")]
+    if not visible:
+        lines.append(c.t("Er staat de komende twee weken niets op de agenda."))
+    for event in visible:
+        name = escape(title(c.t, event))
+        line = f"{KIND_ICONS[event.kind]} <b>{name}</b> · {c.t.moment(event.starts_at)}"
+        if event.status is EventStatus.CANCELLED:
+            line += " · " + c.t("gaat niet door")
+        else:
+            left = await registrations.seats_left(c.session, event)
+            if left is not None:
+                line += " · " + c.t.plural("nog {n} plaats", "nog {n} plaatsen", left)
+            if event.updated_at > now - timedelta(days=7) and event.revision > 1:
+                line += " · " + c.t("gewijzigd")
+        lines.append(line)
+    return "\n".join(lines), [[c.button(c.t("📅 Agenda"), "ag", 0)]]
+
+
+async def _broadcast(c: _Context) -> Rendered:
+    return str(c.payload.get("html", "")), []
+
+
+_RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = {
+    K.SEAT_OFFERED: _seat_offered,
+    K.SEAT_AVAILABLE: _seat_available,
+    K.OFFER_EXPIRED: _offer_expired,
+    K.PROMOTED: _promoted,
+    K.REMOVED: _removed,
+    K.EVENT_CHANGED: _event_changed,
+    K.EVENT_CANCELLED: _event_cancelled,
+    K.REMINDER: _reminder,
+    K.FEEDBACK_REQUEST: _feedback_request,
+    K.DIGEST: _digest,
+    K.BROADCAST: _broadcast,
+}

@@ -1,0 +1,130 @@
+"""Asking attendees how it was, and showing organisers the answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import N_, DomainError, NotAllowed
+from models.events.entities import Event
+from models.feedback.entities import Feedback
+from models.registrations.entities import Registration, RegistrationStatus
+from models.registrations.operations import require_organiser
+
+COMMENT_MAX = 2000
+# A typed message counts as the comment only shortly after the rating.
+COMMENT_WINDOW = timedelta(hours=2)
+
+
+class RatingInvalid(DomainError):
+    message = N_("Kies een cijfer van 1 tot 5.")
+
+
+async def record_rating(
+    session: AsyncSession, *, event_id: int, member_id: int, rating: int, now: datetime
+) -> Feedback:
+    """A member who was registered for a past event rates it (again: the last rating counts)."""
+    if not 1 <= rating <= 5:
+        raise RatingInvalid()
+    came = await session.scalar(
+        select(Registration.id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.member_id == member_id,
+            Registration.status.in_([RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED]),
+            Event.starts_at <= now,
+        )
+    )
+    if came is None:
+        raise NotAllowed()
+    feedback = await session.scalar(
+        select(Feedback).where(Feedback.event_id == event_id, Feedback.member_id == member_id)
+    )
+    if feedback is None:
+        feedback = Feedback(event_id=event_id, member_id=member_id, created_at=now)
+        session.add(feedback)
+    feedback.rating = rating
+    feedback.awaiting_comment = True
+    feedback.updated_at = now
+    await session.flush()
+    return feedback
+
+
+async def record_comment(
+    session: AsyncSession, *, member_id: int, text: str, now: datetime
+) -> Feedback | None:
+    """Take a typed message as the comment, if the member was just asked for one."""
+    feedback = await session.scalar(
+        select(Feedback)
+        .where(
+            Feedback.member_id == member_id,
+            Feedback.awaiting_comment.is_(True),
+            Feedback.updated_at >= now - COMMENT_WINDOW,
+        )
+        .order_by(Feedback.updated_at.desc())
+        .limit(1)
+    )
+    if feedback is None:
+        return None
+    feedback.comment = text.strip()[:COMMENT_MAX] or None
+    feedback.awaiting_comment = False
+    feedback.updated_at = now
+    await session.flush()
+    return feedback
+
+
+async def skip_comment(session: AsyncSession, *, member_id: int) -> None:
+    for feedback in (
+        await session.scalars(
+            select(Feedback).where(
+                Feedback.member_id == member_id, Feedback.awaiting_comment.is_(True)
+            )
+        )
+    ).all():
+        feedback.awaiting_comment = False
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    event: Event
+    responses: int
+    average: float | None
+    comments: list[str]
+
+
+async def feedback_summary(
+    session: AsyncSession, *, actor_id: int, since: datetime
+) -> list[FeedbackSummary]:
+    """For organisers: per event since ``since``, the number of ratings, the average, comments."""
+    await require_organiser(session, actor_id)
+    rows = (
+        await session.execute(
+            select(Event, func.count(Feedback.rating), func.avg(Feedback.rating))
+            .join(Feedback, Feedback.event_id == Event.id)
+            .where(Event.starts_at >= since)
+            .group_by(Event.id)
+            .order_by(Event.starts_at.desc())
+        )
+    ).all()
+    summaries = []
+    for event, responses, average in rows:
+        comments = (
+            await session.scalars(
+                select(Feedback.comment)
+                .where(Feedback.event_id == event.id, Feedback.comment.is_not(None))
+                .order_by(Feedback.updated_at)
+            )
+        ).all()
+        summaries.append(
+            FeedbackSummary(
+                event,
+                int(responses),
+                float(average) if average is not None else None,
+                [c for c in comments if c],
+            )
+        )
+    return summaries

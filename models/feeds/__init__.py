@@ -1,0 +1,1 @@
+"""Calendar feeds: personal feed tokens, and which events go in which feed."""

@@ -1,0 +1,114 @@
+"""Keeping a registration's reminders (and its feedback question) in step with reality.
+
+``sync_reminders`` is called whenever a registration's status changes, when an event moves or
+changes place, and when a member changes their preference. It works out which reminders should
+be pending and makes the outbox agree: missing ones are added, ones no longer wanted are marked
+skipped. The idempotency key names the registration's place in the queue, the event's revision
+and the due time, so a moved event gets fresh reminders and a repeated sync adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.events.entities import Event, EventStatus
+from models.members.entities import Member
+from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from models.outbox.operations import enqueue, note_due
+from models.registrations.entities import Registration, RegistrationStatus
+from models.reminders.policy import FEEDBACK_DELAY, ReminderPolicy, ReminderPreference
+
+_FOLLOWS_REGISTRATION = (NotificationKind.REMINDER, NotificationKind.FEEDBACK_REQUEST)
+
+
+async def sync_reminders(
+    session: AsyncSession,
+    registration: Registration,
+    event: Event,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> None:
+    if registration in session.new:
+        await session.flush()  # the idempotency keys need the registration's id
+    member = (
+        await session.get(Member, registration.member_id)
+        if registration.member_id is not None
+        else None
+    )
+    wanted: dict[str, tuple[NotificationKind, datetime]] = {}
+    confirmed = registration.status is RegistrationStatus.CONFIRMED
+    coming = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+    if coming and member is not None and event.status is EventStatus.PUBLISHED:
+        preference = member.reminder_preference if confirmed else ReminderPreference.NONE
+        for label, due in policy.due_times(event.starts_at, preference, now).items():
+            key = f"reminder:{registration.id}:q{registration.queue_seq}:r{event.revision}:{label}"
+            wanted[f"{key}:{due.isoformat()}"] = (NotificationKind.REMINDER, due)
+        feedback_due = event.ends_at + FEEDBACK_DELAY
+        wanted[
+            f"feedback:{registration.id}:q{registration.queue_seq}:{feedback_due.isoformat()}"
+        ] = (
+            NotificationKind.FEEDBACK_REQUEST,
+            feedback_due,
+        )
+    existing = (
+        await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.registration_id == registration.id,
+                OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
+                OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SKIPPED]),
+            )
+        )
+    ).all()
+    for message in existing:
+        if message.idempotency_key in wanted:
+            if message.status is DeliveryStatus.SKIPPED and message.due_at > now:
+                message.status = DeliveryStatus.PENDING  # wanted again (re-registered, say)
+                message.last_error = None
+                note_due(session, message.due_at)
+        elif message.status is DeliveryStatus.PENDING:
+            message.status = DeliveryStatus.SKIPPED
+            message.last_error = "no longer wanted"
+    for key, (kind, due) in wanted.items():
+        await enqueue(
+            session,
+            kind=kind,
+            member_id=registration.member_id,
+            due_at=due,
+            key=key,
+            event_id=event.id,
+            registration_id=registration.id,
+            payload={"revision": event.revision},
+        )
+
+
+async def sync_member_reminders(
+    session: AsyncSession, member_id: int, policy: ReminderPolicy, now: datetime
+) -> None:
+    """After a member changed their preference: every coming confirmed registration."""
+    registrations = (
+        await session.scalars(
+            select(Registration)
+            .join(Event, Event.id == Registration.event_id)
+            .where(
+                Registration.member_id == member_id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Event.starts_at > now,
+            )
+        )
+    ).all()
+    for registration in registrations:
+        await sync_reminders(session, registration, registration.event, policy, now)
+
+
+async def sync_event_reminders(
+    session: AsyncSession, event: Event, policy: ReminderPolicy, now: datetime
+) -> None:
+    """After an event moved or changed: every registration of it."""
+    registrations = (
+        await session.scalars(select(Registration).where(Registration.event_id == event.id))
+    ).all()
+    for registration in registrations:
+        await sync_reminders(session, registration, event, policy, now)
