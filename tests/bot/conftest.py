@@ -25,6 +25,7 @@ class World:
     deps: BotDeps
     db: Database
     clock: FrozenClock
+    application: Any
 
     def person(self, name: str = "Anouk", language: str = "nl") -> Person:
         return self.emulator.user(name, language_code=language)
@@ -66,4 +67,4 @@ async def world(sqlite_db: Database, clock: FrozenClock) -> AsyncIterator[World]
         )
         application = build_application(deps, token=emulator.token, base_url=url)
         async with polling(application, poll_timeout=1):
-            yield World(emulator, deps, sqlite_db, clock)
+            yield World(emulator, deps, sqlite_db, clock, application)
