@@ -33,7 +33,8 @@ migration: $(STAMP)
 # Extract user-facing strings into the catalogs (Dutch message ids; en translates, nl polishes).
 LOCALES := buurtagenda/locale
 catalogs: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ -k plural:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k N_ -k plural:1,2 \
+		-k _:2 -k _n:2,3 --no-location --sort-output \
 		--project=Buurtagenda -o $(LOCALES)/messages.pot .
 	for lang in nl en; do \
 		if [ -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po ]; then \

@@ -68,6 +68,9 @@ ORGANISER_COMMANDS = [
 ]
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
+# What the bot answers. Only this counts towards the flood limit: group chatter, edits and channel
+# posts are ignored anyway, and must not earn anyone a "rustig aan" (in a group, for all to see).
+ANSWERED = NEW_MESSAGE & (PRIVATE | (filters.ChatType.GROUPS & filters.COMMAND))
 
 
 def build_application(
@@ -132,7 +135,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
 
 async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
-    if user is None:
+    if user is None or (update.callback_query is None and not ANSWERED.check_update(update)):
         return
     verdict = deps_of(context).flood.check(user.id)
     if verdict == "ok":

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
-from bot.handlers import agenda, feedback, mine, onboarding, privacy, settings
+from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ ACTIONS: dict[str, Action] = {
     "ps": lambda turn, cb: agenda.on_party_size(turn, cb.arg(0), cb.int_arg(1)),
     "cl": lambda turn, cb: agenda.on_claim(turn, cb.arg(0)),
     "dc": lambda turn, cb: agenda.on_decline(turn, cb.arg(0)),
-    "ic": lambda turn, cb: agenda.on_calendar_file(turn, cb.arg(0)),
+    "ic": lambda turn, cb: calendar.on_calendar_file(turn, cb.arg(0)),
+    "zf": lambda turn, cb: calendar.show_feed(turn),
+    "zn": lambda turn, cb: calendar.on_new_feed_link(turn),
     "my": lambda turn, cb: mine.show_mine(turn),
     "st": lambda turn, cb: settings.show_settings(turn),
     "np": lambda turn, cb: onboarding.on_network_page(turn, cb.int_arg(0), cb.arg(1)),

@@ -5,35 +5,15 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from bot.context import Buttons, Turn, escape
-from buurtagenda.i18n import N_, Translator
+from buurtagenda.i18n import Translator
+from buurtagenda.labels import AFFILIATION_LABELS, KIND_ICONS, KIND_LABELS
 from models.events.entities import Event, EventKind
 from models.events.queries import EventOverview
-from models.members.entities import Affiliation
 from models.registrations.entities import RegistrationStatus
 
 S = RegistrationStatus
 DESCRIPTION_MAX = 700
-
-KIND_LABELS = {
-    EventKind.MASTERCLASS: N_("Masterclass"),
-    EventKind.DIALOOG: N_("Dialoog met raads- en burgerleden"),
-    EventKind.UITWISSELING: N_("Uitwisseling tussen buurtnetwerken"),
-    EventKind.WORKSHOP: N_("Workshop"),
-}
-KIND_ICONS = {
-    EventKind.MASTERCLASS: "🎓",
-    EventKind.DIALOOG: "🗣",
-    EventKind.UITWISSELING: "🤝",
-    EventKind.WORKSHOP: "🛠",
-}
-AFFILIATION_LABELS = {
-    Affiliation.BUURTNETWERK: N_("Buurtnetwerk"),
-    Affiliation.RAADSLID: N_("Raadslid"),
-    Affiliation.BURGERLID: N_("Burgerlid"),
-    Affiliation.GEMEENTE: N_("Gemeente"),
-    Affiliation.TRAJEKT: N_("Trajekt"),
-    Affiliation.BEWONER: N_("Bewoner, zonder netwerk"),
-}
+__all__ = ["AFFILIATION_LABELS", "KIND_ICONS", "KIND_LABELS"]
 
 
 def kind_label(t: Translator, kind: EventKind) -> str:

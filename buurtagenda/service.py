@@ -41,6 +41,7 @@ from models.reminders.policy import Offset, ReminderPolicy
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
+from web.export import schedule_export_job
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,15 @@ class Service:
                 report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
             log.info("sandbox: demo programme (%d events added)", report.created)
         schedule_domain_jobs(self.scheduler, self.database, self.clock, self.policy)
+        schedule_export_job(
+            self.scheduler,
+            self.database,
+            directory=self.config.export.directory,
+            clock=self.clock,
+            public_url=self.config.http.public_url,
+            bot_username=self.bot_username,
+            timezone=self.config.timezone,
+        )
         self.scheduler.start()
         await self._start_http()
         await self._start_bot()
@@ -151,8 +161,25 @@ class Service:
             await self._server_task
         await self.database.dispose()
 
+    def bot_username(self) -> str | None:
+        """Known once the bot has asked Telegram who it is (getMe); None until then."""
+        if self.bot is None:
+            return None
+        try:
+            username: str = self.bot.bot.username
+        except RuntimeError:  # PTB raises before initialize() has called getMe
+            return None
+        return username
+
     def http_app(self) -> Starlette:
-        app = create_app(self.database, lambda: bool(self.scheduler.running))
+        app = create_app(
+            self.database,
+            lambda: bool(self.scheduler.running),
+            clock=self.clock,
+            public_url=self.config.http.public_url,
+            bot_username=self.bot_username,
+            timezone=self.config.timezone,
+        )
         if self.emulator is not None:
             from emulator.sandbox import sandbox_routes
 

@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po
 from buurtagenda.i18n import LANGUAGES, LOCALE_DIR, Translator, language_from_telegram
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"t": None, "N_": None, "plural": (1, 2)}
+# As `make catalogs`: t(msg), N_(msg), plural(s, p, n); in web/: _(lang, msg), _n(lang, s, p, n)
+KEYWORDS = {"t": None, "N_": None, "plural": (1, 2), "_": (2,), "_n": (2, 3)}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -78,7 +79,7 @@ def test_no_translated_literal_hides_inside_an_f_string():
     as one string), so such a text would silently stay untranslated."""
     import tokenize
 
-    call_with_literal = re.compile(r"\{[^{}]*\b(?:t|N_|plural)\(\s*[\"']")
+    call_with_literal = re.compile(r"\{[^{}]*\b(?:t|N_|plural|_|_n)\((?:\s*\w+,)?\s*[\"']")
     hidden = []
     for package in ("bot", "buurtagenda", "models", "scheduler", "web"):
         for path in (ROOT / package).rglob("*.py"):

@@ -1,5 +1,5 @@
-"""The HTTP side of the service (Starlette): health now; feeds, the agenda page and the webhook
-join it in the same app and event loop."""
+"""The HTTP side of the service (Starlette): health, the calendar feeds and the agenda page; the
+Telegram webhook joins them later, in the same app and event loop as the bot."""
 
 from __future__ import annotations
 
@@ -9,12 +9,29 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from models.clock import Clock, system_clock
 from models.db import Database
+from web.agenda.routes import AgendaPages, agenda_routes
+from web.feeds.cache import RenderCache
+from web.feeds.routes import BotUsername, FeedService, feed_routes, settings_provider
 
 
-def create_app(database: Database, scheduler_running: Callable[[], bool]) -> Starlette:
+def create_app(
+    database: Database,
+    scheduler_running: Callable[[], bool],
+    *,
+    clock: Clock = system_clock,
+    public_url: str = "http://127.0.0.1:8080",
+    bot_username: BotUsername = None,
+    timezone: str = "Europe/Amsterdam",
+    check_interval: float = 1.0,
+) -> Starlette:
+    """The app. ``bot_username`` may be a function (the name comes from getMe at runtime);
+    ``check_interval``: how stale a feed or the page may be, in seconds (see web/feeds/cache.py).
+    ``app.state.feeds`` and ``app.state.pages`` are there for the export job to share."""
+
     async def healthz(_request: Request) -> JSONResponse:
         checks = {"database": "ok", "scheduler": "ok" if scheduler_running() else "stopped"}
         try:
@@ -28,4 +45,16 @@ def create_app(database: Database, scheduler_running: Callable[[], bool]) -> Sta
             status_code=200 if healthy else 503,
         )
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET", "HEAD"])])
+    feeds = FeedService(
+        database,
+        clock=clock,
+        settings=settings_provider(public_url, bot_username, timezone),
+        cache=RenderCache(clock=clock, check_interval=check_interval),
+    )
+    pages = AgendaPages(feeds)
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET", "HEAD"])]
+    routes += [*feed_routes(feeds), *agenda_routes(pages)]
+    app = Starlette(routes=routes)
+    app.state.feeds = feeds
+    app.state.pages = pages
+    return app

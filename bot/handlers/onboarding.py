@@ -28,7 +28,7 @@ def main_menu(turn: Turn) -> Buttons:
     t = turn.t
     return [
         [turn.button(t("📅 Agenda"), "ag", 0), turn.button(t("🙋 Mijn aanmeldingen"), "my")],
-        [turn.button(t("⚙️ Instellingen"), "st")],
+        [turn.button(t("📅 Zet in je agenda"), "zf"), turn.button(t("⚙️ Instellingen"), "st")],
     ]
 
 

@@ -59,6 +59,7 @@ async def show_settings(turn: Turn) -> None:
                 )
             ],
             [turn.button(t("⏰ Herinneringen kiezen"), "rq")],
+            [turn.button(t("📅 Zet in je agenda"), "zf")],
             [
                 turn.button(
                     t("📰 Weekoverzicht uitzetten")

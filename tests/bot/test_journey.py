@@ -207,3 +207,28 @@ async def test_my_data_is_a_json_document(world: World):
     document = await anouk.send("/mijngegevens").reply(lambda m: m.document is not None)
     assert document.document is not None
     assert b'"display_name": "Anouk"' in document.document.data
+
+
+async def test_put_it_in_my_calendar(world: World):
+    """The .ics document, then the personal feed link (its HTTP side: tests/feeds)."""
+    event = await make_event(world.db, world.clock(), capacity=5, title="Omgevingswet")
+    anouk = await onboard(world, "Anouk")
+    card = await press(anouk, await anouk.ask("/agenda"), "Omgevingswet").edit()
+    document = await press(anouk, card, "In mijn agenda").reply(lambda m: m.document is not None)
+    assert document.document is not None
+    ics = document.document.data.decode()
+    assert "BEGIN:VEVENT" in ics and f"evt-{event.id}@" in ics and "Omgevingswet" in ics
+    links = await press(anouk, document, "Al mijn aanmeldingen").reply()
+    assert "Je eigen agenda-link" in links.content
+    assert "webcal://" in links.content and "/feed/" in links.content
+    assert "Google Agenda" in labels(links)
+    # Asking again does not show the secret again; a new link replaces the old one.
+    settings = await anouk.ask("/instellingen")
+    again = await press(anouk, settings, "Zet in je agenda").edit()
+    assert "Je hebt al een eigen agenda-link" in again.content
+    fresh = await press(anouk, again, "Nieuwe agenda-link").reply()
+
+    def feed_url(text: str) -> str:
+        return next(w for w in text.split() if w.startswith("http") and "/feed/" in w)
+
+    assert feed_url(links.content) != feed_url(fresh.content)

@@ -1,0 +1,50 @@
+"""Texts of the agenda page and the calendar feeds: gettext, through the shared catalogs.
+
+``_(lang, msgid)`` and ``_n(lang, singular, plural, n)`` take the language first (a page is
+rendered per request language); ``make catalogs`` extracts their message ids like the bot's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from buurtagenda.i18n import translator
+from buurtagenda.labels import KIND_LABELS
+from models.events.entities import EventKind
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+
+def language(code: str | None) -> str:
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _(lang: str, text: str, /, **params: Any) -> str:
+    """``text`` (a Dutch msgid) in ``lang``, with ``{name}`` placeholders filled in."""
+    return translator(lang)(text, **params)
+
+
+def _n(lang: str, singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """Singular or plural as the language has it, with ``{n}`` filled in."""
+    return translator(lang).plural(singular, plural, n, **params)
+
+
+def kind_label(lang: str, kind: EventKind) -> str:
+    return translator(lang)(KIND_LABELS[kind])
+
+
+def moment(lang: str, when: datetime, tz: ZoneInfo) -> str:
+    """'vr 12 maart, 19:30' / 'Fri 12 March, 19:30' in local time."""
+    return translator(lang, tz.key).moment(when)
+
+
+def span(lang: str, start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """'vr 12 maart, 19:30–21:30'; the end date only when it is another day."""
+    return translator(lang, tz.key).span(start, end)
+
+
+# Each language's name in that language (the switch shows the other one): not translated.
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
