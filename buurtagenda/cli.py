@@ -19,7 +19,9 @@ from pathlib import Path
 from buurtagenda.config import Config, ConfigError, load_config
 from buurtagenda.service import Service, prepare_database
 from models import migrations
+from models.clock import system_clock
 from models.db import Database
+from models.events.demo import load_demo_programme
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", parents=[common], help="run the service")
     db = commands.add_parser("db", parents=[common], help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
-    commands.add_parser("seed", parents=[common], help="load the buurten and buurtnetwerken")
+    seed = commands.add_parser("seed", parents=[common], help="load the buurten and buurtnetwerken")
+    seed.add_argument("--demo", action="store_true", help="also load the demo programme")
     commands.add_parser("check-config", parents=[common], help="validate the configuration")
     return parser
 
@@ -68,6 +71,10 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         elif args.command == "seed":
             await prepare_database(database)
             print("reference data loaded: buurten and buurtnetwerken of Maastricht")
+            if args.demo:
+                async with database.transaction() as session:
+                    report = await load_demo_programme(session, now=system_clock(), tz=config.tz)
+                print(f"demo programme: {report.created} events added, {report.existing} there")
     finally:
         await database.dispose()
     return 0

@@ -100,3 +100,19 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def policy() -> RegistrationPolicy:
     return RegistrationPolicy()
+
+
+# Locally a missing server or browser is a skip that says so; in CI (CI=true, set by the runner)
+# it must not pass unnoticed, so the same skip becomes a failure there.
+_REQUIRED_IN_CI = ("PostgreSQL not configured", "chromium", "Chromium")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and any(
+        marker in str(report.longrepr) for marker in _REQUIRED_IN_CI
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"required in CI, but skipped: {report.longrepr}"

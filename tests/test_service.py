@@ -94,6 +94,10 @@ def test_cli_seed_and_db_commands(tmp_path):
     second = cli("seed", cwd=tmp_path, env=env)
     assert first.returncode == second.returncode == 0
     assert "44 buurten" in first.stderr and "44 buurten" not in second.stderr  # idempotent
+    demo = cli("seed", "--demo", cwd=tmp_path, env=env)
+    again = cli("seed", "--demo", cwd=tmp_path, env=env)
+    assert "demo programme: 8 events added" in demo.stdout
+    assert "demo programme: 0 events added, 8 there" in again.stdout
 
 
 def test_cli_stops_with_one_clear_message_on_bad_configuration(tmp_path):
