@@ -9,30 +9,41 @@ Where things are decided:
 """
 
 from models.base import Base
+from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
 from models.feedback.entities import Feedback
 from models.feeds.entities import FeedToken
+from models.ideas.entities import DialogueQuestion, Idea, IdeaStatus, IdeaVote
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
+from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
 
 __all__ = [
     "Affiliation",
+    "AuditEntry",
     "Base",
+    "Broadcast",
+    "BroadcastStatus",
     "Buurt",
     "Cadence",
     "DeliveryStatus",
+    "DialogueQuestion",
     "Event",
     "EventKind",
     "EventStatus",
     "FeedToken",
     "Feedback",
+    "Idea",
+    "IdeaStatus",
+    "IdeaVote",
     "Language",
     "Member",
     "Network",
     "NetworkKind",
     "NotificationKind",
+    "OrganiserInvitation",
     "OutboxMessage",
     "Registration",
     "RegistrationChange",

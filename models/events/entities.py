@@ -20,6 +20,7 @@ class EventKind(enum.StrEnum):
 
 
 class EventStatus(enum.StrEnum):
+    PROPOSED = "proposed"  # a board member's exchange session, awaiting an organiser's approval
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
@@ -37,6 +38,11 @@ class Series(Base):
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
     cadence: Mapped[Cadence] = mapped_column(str_enum(Cadence))
+    # Defaults for the dated events the series makes; changing them asks "this one or all?".
+    location: Mapped[str | None] = mapped_column(String(300))
+    local_time: Mapped[str] = mapped_column(String(5), default="19:30")  # Europe/Amsterdam
+    duration_minutes: Mapped[int] = mapped_column(default=120)
+    capacity: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -79,6 +85,15 @@ class Event(Base):
     # An exchange session of one network; None: the collective programme, open to all.
     network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    # For a proposed exchange session: the board member who proposed it.
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    # The code shown at the venue; attendees type it to check themselves in.
+    check_in_code: Mapped[str | None] = mapped_column(String(8))
+    # The UID a programme file gave this event, so importing the same file again changes nothing.
+    source_uid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -97,6 +112,6 @@ class Event(Base):
         """Drafts are for organisers; a network's own exchange session is for that network."""
         if organiser:
             return True
-        if self.status is EventStatus.DRAFT:
+        if self.status in (EventStatus.DRAFT, EventStatus.PROPOSED):
             return False
         return self.network_id is None or self.network_id == network_id

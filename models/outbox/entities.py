@@ -55,6 +55,9 @@ class OutboxMessage(Base):
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registrations.id", ondelete="CASCADE")
     )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The same cause never produces two rows: a retried transaction or a repeated sweep
     # collides on this key instead of sending twice.
