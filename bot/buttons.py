@@ -52,6 +52,13 @@ ACTIONS: dict[str, Action] = {
     "fy": lambda turn, cb: privacy.on_forget_confirmed(turn),
     "fn": lambda turn, cb: privacy.on_forget_declined(turn),
 }
+# Features add their own buttons here, each under its own prefix (one upper-case letter):
+# A organiser roles, series and programme files; E events by conversation; C attendance and
+# participation; B broadcasts; I ideas and dialogue questions.
+FEATURE_ACTIONS: list[dict[str, Action]] = []
+for _feature in FEATURE_ACTIONS:
+    ACTIONS.update(_feature)
+
 # The card to show again after a refusal, so the member sees the state as it is now.
 _SHOWS_EVENT = {"ev", "rg", "wl", "cq", "cx", "ps", "cl", "dc", "ic"}
 
