@@ -257,6 +257,27 @@ async def _digest(c: _Context) -> Rendered:
     return "\n".join(lines), [[c.button(c.t("📅 Agenda"), "ag", 0)]]
 
 
+async def _proposal_decided(c: _Context) -> Rendered:
+    if c.payload.get("approved"):
+        text = c.t(
+            "Je voorstel {event} is goedgekeurd en staat nu in de agenda.", event=c.headline()
+        )
+        return text, [c.open_button()]
+    text = c.t("Je voorstel {event} is helaas niet goedgekeurd.", event=c.headline())
+    if c.payload.get("reason"):
+        text += "\n" + c.t("Reden: {reason}", reason=escape(str(c.payload["reason"])))
+    return text, []
+
+
+async def _idea_planned(c: _Context) -> Rendered:
+    text = c.t(
+        "💡 Het idee „{idea}” wordt werkelijkheid: {event}",
+        idea=escape(str(c.payload.get("idea_title", ""))),
+        event=c.headline(),
+    )
+    return text, [c.open_button()]
+
+
 async def _broadcast(c: _Context) -> Rendered:
     return str(c.payload.get("html", "")), []
 
@@ -273,4 +294,6 @@ _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = 
     K.FEEDBACK_REQUEST: _feedback_request,
     K.DIGEST: _digest,
     K.BROADCAST: _broadcast,
+    K.PROPOSAL_DECIDED: _proposal_decided,
+    K.IDEA_PLANNED: _idea_planned,
 }

@@ -28,6 +28,8 @@ class NotificationKind(enum.StrEnum):
     DIGEST = "digest"
     FEEDBACK_REQUEST = "feedback_request"
     BROADCAST = "broadcast"
+    PROPOSAL_DECIDED = "proposal_decided"  # payload: {"approved": bool, "reason": str | None}
+    IDEA_PLANNED = "idea_planned"  # payload: {"idea_title": str}; event_id: the new event
 
 
 class DeliveryStatus(enum.StrEnum):
