@@ -61,6 +61,8 @@ _USEFUL_AFTER_DUE = {
     K.DIGEST: timedelta(days=1),
     K.FEEDBACK_REQUEST: timedelta(days=3),
     K.BROADCAST: timedelta(days=2),
+    K.PROPOSAL_DECIDED: timedelta(days=7),
+    K.IDEA_PLANNED: timedelta(days=7),
 }
 
 
@@ -166,6 +168,11 @@ class Dispatcher:
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+            # A round arranges its own next wake just before it ends. When that time has come
+            # by the time APScheduler looks, the ending round still counts as a running
+            # instance: with max_instances=1 the wake-up would be skipped (and, being a date
+            # job, dropped) until the next sweep. ``self.lock`` keeps rounds one at a time.
+            max_instances=2,
         )
 
     async def _round_job(self) -> None:
