@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, DomainError, NotFound
 from models.events.entities import Event
+from models.feedback.entities import Feedback
+from models.feeds.entities import FeedToken
+from models.ideas.entities import DialogueQuestion, Idea, IdeaVote
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Network
 from models.outbox.entities import OutboxMessage
@@ -113,6 +116,35 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             .order_by(OutboxMessage.id)
         )
     ).all()
+    feedback = (
+        await session.scalars(
+            select(Feedback).where(Feedback.member_id == member_id).order_by(Feedback.id)
+        )
+    ).all()
+    ideas = (
+        await session.scalars(select(Idea).where(Idea.proposer_id == member_id).order_by(Idea.id))
+    ).all()
+    votes = (
+        await session.execute(
+            select(Idea.title, IdeaVote.created_at)
+            .join(IdeaVote, IdeaVote.idea_id == Idea.id)
+            .where(IdeaVote.member_id == member_id)
+            .order_by(IdeaVote.created_at)
+        )
+    ).all()
+    questions = (
+        await session.scalars(
+            select(DialogueQuestion)
+            .where(DialogueQuestion.member_id == member_id)
+            .order_by(DialogueQuestion.id)
+        )
+    ).all()
+    proposals = (
+        await session.scalars(
+            select(Event).where(Event.proposed_by_id == member_id).order_by(Event.id)
+        )
+    ).all()
+    feed = await session.scalar(select(FeedToken).where(FeedToken.member_id == member_id))
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -148,6 +180,40 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             {"kind": n.kind.value, "due_at": n.due_at.isoformat(), "status": n.status.value}
             for n in notifications
         ],
+        "feedback": [
+            {"event_id": f.event_id, "rating": f.rating, "comment": f.comment} for f in feedback
+        ],
+        "ideas": [
+            {
+                "title": i.title,
+                "description": i.description,
+                "status": i.status.value,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in ideas
+        ],
+        "votes": [{"idea": title, "at": at.isoformat()} for title, at in votes],
+        "dialogue_questions": [
+            {
+                "event_id": q.event_id,
+                "theme": q.theme,
+                "text": q.text,
+                "created_at": q.created_at.isoformat(),
+            }
+            for q in questions
+        ],
+        "proposals": [
+            {"title": e.title, "status": e.status.value, "starts_at": e.starts_at.isoformat()}
+            for e in proposals
+        ],
+        # Only whether a calendar link exists and when it was fetched: the link itself is not
+        # stored in readable form.
+        "calendar_link": None
+        if feed is None
+        else {
+            "created_at": feed.created_at.isoformat(),
+            "last_fetched_at": feed.last_fetched_at.isoformat() if feed.last_fetched_at else None,
+        },
     }
 
 

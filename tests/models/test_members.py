@@ -89,6 +89,18 @@ async def test_export_contains_what_is_stored(db, clock, policy):
     assert data["member"]["network"] == "Wyck"
     assert data["registrations"][0]["status"] == "confirmed"
     assert data["registrations"][0]["history"][0]["reason"] == "registered"
+    # Everything stored about the member has its place, even when empty.
+    assert set(data) == {
+        "member",
+        "registrations",
+        "notifications",
+        "feedback",
+        "ideas",
+        "votes",
+        "dialogue_questions",
+        "proposals",
+        "calendar_link",
+    }
 
 
 async def test_forget_keeps_counts_and_frees_coming_seats(db, clock, policy):
