@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.errors import N_, EventCancelled, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
 from models.networks.entities import Network
+from models.organisers import audit
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
 from models.registrations.entities import ACTIVE, Registration
@@ -52,6 +53,10 @@ class EventDraft:
     series_id: int | None = None
 
 
+# What the audit log keeps of an event when it is created.
+AUDIT_FIELDS = (*(f.name for f in fields(EventDraft)), "status")
+
+
 def new_public_code() -> str:
     """8 characters of base32 (40 random bits): short enough for a QR code, not guessable."""
     return base64.b32encode(secrets.token_bytes(5)).decode().lower()
@@ -81,8 +86,19 @@ async def create_event(
         **{f.name: getattr(draft, f.name) for f in fields(draft)},
     )
     event.title = draft.title.strip()
+    if publish:
+        event.published_at = now
     session.add(event)
     await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="event.create",
+        object_type="event",
+        object_id=event.id,
+        now=now,
+        after=audit.snapshot(event, AUDIT_FIELDS),
+    )
     return event
 
 
@@ -96,7 +112,18 @@ async def publish_event(
         raise EventCancelled()
     if event.status is EventStatus.DRAFT:
         event.status = EventStatus.PUBLISHED
+        event.published_at = now
         _touch(event, now)
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="event.publish",
+            object_type="event",
+            object_id=event.id,
+            now=now,
+            before={"status": EventStatus.DRAFT},
+            after={"status": EventStatus.PUBLISHED},
+        )
     await session.flush()
     return event
 
@@ -129,6 +156,16 @@ async def update_event(
     for name, value in changed.items():
         setattr(event, name, value)
     _touch(event, now)
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="event.update",
+        object_type="event",
+        object_id=event.id,
+        now=now,
+        before={name: before[name] for name in changed},
+        after=changed,
+    )
     notifications: list[OutboxMessage] = []
     if event.is_published and any(name in NOTICE_FIELDS for name in changed):
         old = {name: _jsonable(before[name]) for name in NOTICE_FIELDS}
@@ -162,6 +199,16 @@ async def cancel_event(
     if event.is_cancelled:
         return event, []
     was_published = event.is_published
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="event.cancel",
+        object_type="event",
+        object_id=event.id,
+        now=now,
+        before={"status": event.status, "cancel_reason": event.cancel_reason},
+        after={"status": EventStatus.CANCELLED, "cancel_reason": reason.strip()},
+    )
     event.status = EventStatus.CANCELLED
     event.cancel_reason = reason.strip()
     _touch(event, now)

@@ -42,6 +42,7 @@ from models.errors import (
 )
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
+from models.organisers import audit
 from models.outbox.entities import NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
 from models.registrations.entities import (
@@ -119,7 +120,9 @@ async def register(
         session, event, registration, status, now, actor_id=member.id, reason=reason, policy=policy
     )
     await session.flush()
-    return Outcome(registration, waitlist_position=await _position(session, registration))
+    # At the back of the queue (queue_seq is the highest): everyone waiting is ahead.
+    position = usage.waiting + 1 if status is S.WAITLISTED else None
+    return Outcome(registration, waitlist_position=position)
 
 
 async def join_waitlist(
@@ -366,7 +369,8 @@ async def fill_free_seats(
             used_by_group[group] += registration.party_size
             kind, key = (
                 NotificationKind.SEAT_OFFERED,
-                f"seat-offered:{registration.id}:{_stamp(deadline)}",
+                # A new waitlist stint (queue_seq) is a new offer, even at the same moment.
+                f"seat-offered:{registration.id}:q{registration.queue_seq}:{_stamp(deadline)}",
             )
         message = await enqueue(
             session,
@@ -426,7 +430,10 @@ async def expire_offers(
                 kind=NotificationKind.OFFER_EXPIRED,
                 member_id=registration.member_id,
                 due_at=now,
-                key=f"offer-expired:{registration.id}:{_stamp(registration.offer_expires_at)}",
+                key=(
+                    f"offer-expired:{registration.id}:q{registration.queue_seq}:"
+                    f"{_stamp(registration.offer_expires_at)}"
+                ),
                 event_id=event.id,
                 registration_id=registration.id,
             )
@@ -490,6 +497,7 @@ async def override_confirm(
     usage = await _seat_usage(session, event)
     if event.capacity is not None and usage.held + extra > event.capacity:
         raise NotEnoughSeats(party_size=registration.party_size)
+    await _audit(session, registration, S.CONFIRMED, "registration.confirm", actor_id, now, note)
     registration.offer_expires_at = None
     await _transition(
         session,
@@ -531,6 +539,7 @@ async def override_cancel(
     if not registration.is_active:
         return Outcome(registration, changed=False)
     freed = registration.holds_seats
+    await _audit(session, registration, S.CANCELLED, "registration.cancel", actor_id, now, note)
     registration.offer_expires_at = None
     await _transition(
         session,
@@ -584,6 +593,7 @@ async def record_attendance(
     status = S.ATTENDED if attended else S.NO_SHOW
     if registration.status is status:
         return Outcome(registration, changed=False)
+    await _audit(session, registration, status, "registration.attendance", actor_id, now)
     await _transition(
         session,
         event,
@@ -605,6 +615,7 @@ async def record_attendance(
 class SeatUsage:
     held: int
     last_seq: int
+    waiting: int = 0  # registrations on the waitlist
 
 
 async def seats_left(session: AsyncSession, event: Event) -> int | None:
@@ -704,14 +715,15 @@ async def _seat_usage(session: AsyncSession, event: Event) -> SeatUsage:
     held_seats = func.coalesce(
         func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
     )
+    waiting = func.coalesce(func.sum(case((Registration.status == S.WAITLISTED, 1), else_=0)), 0)
     row = (
         await session.execute(
-            select(held_seats, func.coalesce(func.max(Registration.queue_seq), 0)).where(
+            select(held_seats, func.coalesce(func.max(Registration.queue_seq), 0), waiting).where(
                 Registration.event_id == event.id
             )
         )
     ).one()
-    return SeatUsage(held=int(row[0]), last_seq=int(row[1]))
+    return SeatUsage(held=int(row[0]), last_seq=int(row[1]), waiting=int(row[2]))
 
 
 def _fair_share_active(event: Event, now: datetime) -> bool:
@@ -791,6 +803,31 @@ async def _transition(
     await sync_reminders(session, registration, event, policy.reminders, now)
 
 
+async def _audit(
+    session: AsyncSession,
+    registration: Registration,
+    to_status: RegistrationStatus,
+    action: str,
+    actor_id: int,
+    now: datetime,
+    note: str = "",
+) -> None:
+    """An organiser's override in the audit log: the status before and after (and the note)."""
+    after: dict[str, object] = {"status": to_status}
+    if note:
+        after["note"] = note
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        object_type="registration",
+        object_id=registration.id,
+        now=now,
+        before={"status": registration.status},
+        after=after,
+    )
+
+
 def _stamp(moment: datetime | None) -> str:
     return moment.strftime("%Y%m%dT%H%M%S%f") if moment is not None else "none"
 
@@ -816,3 +853,45 @@ __all__ = [
     "waitlist_length",
     "waitlist_position",
 ]
+
+
+# --- self check-in (models/attendance checks the venue code first) -----------------------------
+
+
+async def check_in_self(
+    session: AsyncSession,
+    *,
+    event_id: int,
+    member_id: int,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> Outcome:
+    """A member checks themselves in at the venue: their seat becomes ATTENDED.
+
+    Only while check-in is open (from ``CHECK_IN_OPENS`` before the start until the end), and only
+    for a seat of their own: confirmed, or marked absent by mistake (being at the venue is the
+    proof). Checking in twice changes nothing. ``models.attendance.operations.check_in_self``
+    matches the typed code to the event and explains the refusals in more detail.
+    """
+    event = await lock_event(session, event_id)
+    if event.is_cancelled:
+        raise EventCancelled()
+    if not event.starts_at - CHECK_IN_OPENS <= now < event.ends_at:
+        raise NotAllowed()
+    registration = await _registration_of(session, event.id, member_id)
+    if registration is None or registration.status not in (S.CONFIRMED, S.NO_SHOW, S.ATTENDED):
+        raise NotRegistered()
+    if registration.status is S.ATTENDED:
+        return Outcome(registration, changed=False)
+    await _transition(
+        session,
+        event,
+        registration,
+        S.ATTENDED,
+        now,
+        actor_id=member_id,
+        reason="self_check_in",
+        policy=policy,
+    )
+    await session.flush()
+    return Outcome(registration)
