@@ -16,7 +16,6 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -32,14 +31,20 @@ from bot.buttons import on_button
 from bot.context import BotDeps, deps_of
 from bot.handlers import (
     agenda,
+    attendance,
+    broadcasts,
     fallback,
     feedback,
+    ideas,
     mine,
     onboarding,
     organiser,
     privacy,
+    programme,
+    roles,
     settings,
 )
+from bot.ratelimit import PriorityRateLimiter, SendRates
 from buurtagenda.i18n import N_, language_from_telegram, translator
 from models.members.entities import Member, Role
 
@@ -50,6 +55,10 @@ MEMBER_COMMANDS = {
     "nl": [
         ("agenda", N_("De komende bijeenkomsten")),
         ("mijn", N_("Waar ik voor ben aangemeld")),
+        ("idee", N_("Een idee voorstellen of erop stemmen")),
+        ("vraag", N_("Een vraag insturen voor een dialoog")),
+        ("ikbenerbij", N_("Inchecken in de zaal, met de code")),
+        ("voorstel", N_("Een uitwisseling voor je buurtnetwerk voorstellen")),
         ("instellingen", N_("Taal en buurtnetwerk")),
         ("privacy", N_("Wat we bewaren; gegevens opvragen of wissen")),
         ("help", N_("Hoe werkt het?")),
@@ -57,14 +66,28 @@ MEMBER_COMMANDS = {
     "en": [
         ("agenda", N_("De komende bijeenkomsten")),
         ("mine", N_("Waar ik voor ben aangemeld")),
+        ("idea", N_("Een idee voorstellen of erop stemmen")),
+        ("question", N_("Een vraag insturen voor een dialoog")),
+        ("checkin", N_("Inchecken in de zaal, met de code")),
+        ("propose", N_("Een uitwisseling voor je buurtnetwerk voorstellen")),
         ("settings", N_("Taal en buurtnetwerk")),
         ("privacy", N_("Wat we bewaren; gegevens opvragen of wissen")),
         ("help", N_("Hoe werkt het?")),
     ],
 }
 ORGANISER_COMMANDS = [
+    ("programma", N_("Het programma: wijzigen, verplaatsen, annuleren, publiceren")),
+    ("nieuw", N_("Een nieuwe bijeenkomst maken")),
+    ("reeks", N_("Een jaar masterclasses of dialogen in één keer plannen")),
     ("aanmeldingen", N_("Aanmeldingen per bijeenkomst en netwerk")),
     ("feedback", N_("Beoordelingen per bijeenkomst")),
+    ("bericht", N_("Een bericht sturen aan leden")),
+    ("vragen", N_("Ingestuurde vragen voor een dialoog")),
+    ("deelnemers", N_("Deelnemerslijst, inchecken en afronden")),
+    ("deelname", N_("Deelname per buurtnetwerk over een periode")),
+    ("importeer", N_("Het programma inlezen uit een bestand (.toml of .ics)")),
+    ("exporteer", N_("Het programma als bestand")),
+    ("organisatoren", N_("Organisatoren uitnodigen of intrekken (beheerders)")),
 ]
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
@@ -74,9 +97,17 @@ ANSWERED = NEW_MESSAGE & (PRIVATE | (filters.ChatType.GROUPS & filters.COMMAND))
 
 
 def build_application(
-    deps: BotDeps, *, token: str, base_url: str, concurrent_updates: int = 64
+    deps: BotDeps,
+    *,
+    token: str,
+    base_url: str,
+    concurrent_updates: int = 64,
+    rates: SendRates | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator)."""
+    """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator).
+
+    ``rates``: how fast it sends (``bot/ratelimit.py``); Telegram's limits when not given.
+    """
     application = (
         ApplicationBuilder()
         .token(token)
@@ -84,7 +115,9 @@ def build_application(
         .base_file_url(f"{base_url}/file/bot")
         .concurrent_updates(concurrent_updates)
         # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Under Telegram's limits overall, per private chat and per group; replies to people go
+        # before the outbox's bulk sends; a 429's retry_after is waited out.
+        .rate_limiter(PriorityRateLimiter(rates))
         .application_class(_BuurtagendaApplication)
         .build()
     )
@@ -107,6 +140,8 @@ class _BuurtagendaApplication(Application):  # type: ignore[type-arg]
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    # Another command leaves a /nieuw, /reeks or /voorstel conversation (it only forgets it).
+    application.add_handler(programme.leave_on_command(), group=-2)
     application.add_handler(TypeHandler(Update, _flood_guard), group=-1)
     private = PRIVATE & NEW_MESSAGE
     commands = [
@@ -120,10 +155,32 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["help"], fallback.on_help),
         (["aanmeldingen"], organiser.registrations_overview),
         (["feedback"], feedback.feedback_overview),
+        (["idee", "idea"], ideas.idee),
+        (["vraag", "question"], ideas.vraag),
+        (["vragen"], ideas.vragen),
+        (["programma", "programme"], programme.programme),
+        (["deelnemers"], attendance.attendees_command),
+        (["deelname"], attendance.participation_command),
+        (["ikbenerbij", "checkin"], attendance.check_in_command),
+        (["organisatoren", "organisers"], roles.organisers_command),
+        (["importeer", "import"], roles.import_command),
+        (["exporteer", "export"], roles.export_command),
+        (["bericht", "announce"], broadcasts.new_broadcast),
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))
+    # Conversations (/nieuw, /reeks, /voorstel, changing an event): before the button router
+    # and the text fallbacks, so their buttons and typed answers reach them first.
+    application.add_handler(programme.conversation(application))
     application.add_handler(CallbackQueryHandler(on_button))
+    # What an organiser types or sends while composing a /bericht: before the fallbacks below.
+    application.add_handler(broadcasts.input_handler(application))
+    # The code typed after /ikbenerbij: before the general text handler below.
+    application.add_handler(attendance.typed_code_handler(application.bot_data))
+    # Typed text while in an /idee or /vraag step: before the general text handler below.
+    application.add_handler(ideas.step_handler(application))
+    # A .toml or .ics programme file: before the general fallbacks below.
+    application.add_handler(roles.document_handler())
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.on_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT, fallback.on_text))
     application.add_handler(MessageHandler(private, fallback.on_other_message))

@@ -15,6 +15,11 @@ from telegram.ext import ContextTypes
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
+from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
+from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
+from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
+from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
+from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,11 @@ ACTIONS: dict[str, Action] = {
 # A organiser roles, series and programme files; E events by conversation; C attendance and
 # participation; B broadcasts; I ideas and dialogue questions.
 FEATURE_ACTIONS: list[dict[str, Action]] = []
+FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
+FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
+FEATURE_ACTIONS.append(IDEAS_ACTIONS)
+FEATURE_ACTIONS.append(ROLES_ACTIONS)
+FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
 for _feature in FEATURE_ACTIONS:
     ACTIONS.update(_feature)
 

@@ -63,7 +63,8 @@ class CallbackSigner:
         if not data or len(data.encode()) > MAX_BYTES or _SEPARATOR not in data:
             raise InvalidCallback("malformed")
         body, _, mac = data.rpartition(_SEPARATOR)
-        if not hmac.compare_digest(mac, self._mac(user_id, body)):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+        if not hmac.compare_digest(mac.encode(), self._mac(user_id, body).encode()):
             raise InvalidCallback("signature does not match")
         action, *args = body.split(_SEPARATOR)
         return Callback(action, tuple(args))

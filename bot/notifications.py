@@ -5,20 +5,24 @@ language, with its buttons, and sent. Telegram's errors are translated into the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.callbacks import CallbackSigner
 from bot.context import escape
 from bot.render import KIND_ICONS, map_link, title
 from buurtagenda.i18n import Translator, translator
+from models.broadcasts.entities import Broadcast, BroadcastStatus
+from models.broadcasts.operations import CANCELLED_REASON
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
 from models.outbox.entities import NotificationKind, OutboxMessage
@@ -39,6 +43,7 @@ class TelegramDelivery:
         self.bot = bot
         self.signer = signer
         self.timezone = timezone
+        self.broadcasts: dict[int, tuple[float, Any]] = {}  # see ``_broadcast``
 
     async def deliver(
         self, session: AsyncSession, message: OutboxMessage, member: Member
@@ -49,15 +54,20 @@ class TelegramDelivery:
         event = await session.get(Event, message.event_id) if message.event_id else None
         render = _RENDERERS[message.kind]
         context = _Context(t, member, event, message, session, self._button_for(member))
+        context.broadcasts = self.broadcasts
         text, buttons = await render(context)
         try:
-            sent = await self.bot.send_message(
-                member.telegram_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            if context.attachment is not None:  # a broadcast with a photo or document
+                sent = await _send_file(self.bot, session, member.telegram_id, text, context)
+            else:
+                sent = await self.bot.send_message(
+                    member.telegram_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    **_bulk(self.bot),
+                )
         except Forbidden as error:
             raise Blocked(str(error)) from error
         except RetryAfter as error:
@@ -94,6 +104,9 @@ class _Context:
     ) -> None:
         self.t, self.member, self.event, self.message = t, member, event, message
         self.session, self.button = session, button
+        # A broadcast's photo or document: (broadcast id, kind, file name, identity).
+        self.attachment: tuple[int, str, str, str] | None = None
+        self.broadcasts: dict[int, tuple[float, Any]] = {}
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -279,7 +292,95 @@ async def _idea_planned(c: _Context) -> Rendered:
 
 
 async def _broadcast(c: _Context) -> Rendered:
-    return str(c.payload.get("html", "")), []
+    """An organiser's announcement: its Broadcast's HTML, and its photo or document (sent by
+    ``_send_file``); rows without a broadcast carry their HTML in the payload."""
+    if c.message.broadcast_id is None:
+        return str(c.payload.get("html", "")), []
+    # The same few fields for each of thousands of recipients: read once a second at most (a
+    # stop is seen within that second here; ``cancel_broadcast`` skips the rows at once anyway).
+    cached = c.broadcasts.get(c.message.broadcast_id)
+    if cached is not None and cached[0] > time.monotonic():
+        row = cached[1]
+    else:
+        row = await _broadcast_row(c)
+        if len(c.broadcasts) > 16:
+            c.broadcasts.clear()
+        c.broadcasts[c.message.broadcast_id] = (time.monotonic() + 1.0, row)
+    if row is None:
+        raise Permanent("broadcast gone")
+    status, html, kind, name, size, created_at = row
+    if status is BroadcastStatus.CANCELLED:
+        raise Permanent(CANCELLED_REASON)  # stopped while this one was on its way
+    if size:
+        identity = f"{created_at.isoformat()}/{size}"
+        c.attachment = (c.message.broadcast_id, kind or "document", name or "bijlage", identity)
+    return html, []
+
+
+async def _broadcast_row(c: _Context) -> Any:
+    return (
+        await c.session.execute(
+            select(
+                Broadcast.status,
+                Broadcast.html,
+                Broadcast.attachment_kind,
+                Broadcast.attachment_name,
+                func.length(Broadcast.attachment),
+                Broadcast.created_at,
+            ).where(Broadcast.id == c.message.broadcast_id)
+        )
+    ).first()
+
+
+# Telegram's file_id of a broadcast's attachment once it was uploaded: 5,000 recipients mean one
+# upload, not 5,000. Per bot token and broadcast; a restart uploads it once more.
+_FILE_IDS: dict[tuple[str, int, str], str] = {}
+
+
+async def _send_file(
+    bot: Bot, session: AsyncSession, chat_id: int, caption: str, context: _Context
+) -> Message:
+    assert context.attachment is not None
+    broadcast_id, kind, name, identity = context.attachment
+    key = (bot.token, broadcast_id, identity)
+    file_id = _FILE_IDS.get(key)
+    if file_id is not None:
+        try:
+            return await _send_media(bot, chat_id, kind, file_id, caption, name)
+        except BadRequest:  # Telegram no longer knows it: upload it again
+            _FILE_IDS.pop(key, None)
+    data = await session.scalar(select(Broadcast.attachment).where(Broadcast.id == broadcast_id))
+    if data is None:
+        raise Permanent("broadcast attachment gone")
+    sent = await _send_media(bot, chat_id, kind, data, caption, name)
+    uploaded = sent.photo[-1] if sent.photo else sent.document
+    if uploaded is not None:
+        if len(_FILE_IDS) >= 64:
+            _FILE_IDS.pop(next(iter(_FILE_IDS)))
+        _FILE_IDS[key] = uploaded.file_id
+    return sent
+
+
+async def _send_media(
+    bot: Bot, chat_id: int, kind: str, media: str | bytes, caption: str, name: str
+) -> Message:
+    options: dict[str, Any] = {
+        "caption": caption or None,
+        "parse_mode": ParseMode.HTML,
+        "filename": name if isinstance(media, bytes) else None,
+        **_bulk(bot),
+    }
+    if kind == "photo":
+        return await bot.send_photo(chat_id, media, **options)
+    return await bot.send_document(chat_id, media, **options)
+
+
+def _bulk(bot: Bot) -> dict[str, Any]:
+    """Marks what the outbox sends as bulk for ``bot.ratelimit.PriorityRateLimiter``, so
+    replies to people go first (only an ``ExtBot`` with a rate limiter takes the argument)."""
+    if isinstance(bot, ExtBot) and bot.rate_limiter is not None:
+        return {"rate_limit_args": {"bulk": True}}
+    return {}
 
 
 _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = {

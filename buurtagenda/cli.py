@@ -5,6 +5,8 @@ buurtagenda db upgrade [--config FILE]  apply migrations only
 buurtagenda db current [--config FILE]  show the schema revision
 buurtagenda seed [--config FILE]        load the buurten and buurtnetwerken (idempotent)
 buurtagenda check-config [--config FILE]
+buurtagenda import FILE [--dry-run] [--as TELEGRAM_ID]   a programme file (.toml or .ics)
+buurtagenda export [FILE]               the programme as TOML (to stdout without FILE)
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from buurtagenda.service import Service, prepare_database
 from models import migrations
 from models.clock import system_clock
 from models.db import Database
+from models.errors import DomainError
 from models.events.demo import load_demo_programme
+from models.members.entities import Member
+from models.programme import apply_import, describe_plan, export_programme, plan_import
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", parents=[common], help="load the buurten and buurtnetwerken")
     seed.add_argument("--demo", action="store_true", help="also load the demo programme")
     commands.add_parser("check-config", parents=[common], help="validate the configuration")
+    programme_in = commands.add_parser("import", parents=[common], help="import a programme file")
+    programme_in.add_argument("file", type=Path, help="a .toml programme file or an .ics file")
+    programme_in.add_argument("--dry-run", action="store_true", help="only show what would change")
+    programme_in.add_argument(
+        "--as", dest="as_telegram_id", type=int, help="the organiser's Telegram id (audit log)"
+    )
+    programme_out = commands.add_parser("export", parents=[common], help="export the programme")
+    programme_out.add_argument("file", type=Path, nargs="?", help="default: standard output")
     return parser
 
 
@@ -66,6 +79,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         if args.command == "db" and args.action == "upgrade":
             await migrations.upgrade(database)
             print(f"schema at revision {await migrations.current_revision(database)}")
+        elif args.command in ("import", "export"):
+            return await _programme(args, config, database)
         elif args.command == "db":
             print(await migrations.current_revision(database) or "(empty database)")
         elif args.command == "seed":
@@ -78,6 +93,64 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     finally:
         await database.dispose()
     return 0
+
+
+async def _programme(args: argparse.Namespace, config: Config, database: Database) -> int:
+    """``import`` (a plan, then applied unless --dry-run) and ``export``."""
+    from sqlalchemy import select
+
+    from buurtagenda.service import registration_policy
+
+    await prepare_database(database)
+    try:
+        if args.command == "export":
+            async with database.read() as session:
+                text = await export_programme(session, tz=config.tz)
+            if args.file is None:
+                sys.stdout.write(text)
+            else:
+                args.file.write_text(text, encoding="utf-8")
+                print(f"programme written to {args.file}")
+            return 0
+        data = args.file.read_bytes()
+        async with database.transaction() as session:
+            actor_id = None
+            if args.as_telegram_id is not None:
+                actor_id = await session.scalar(
+                    select(Member.id).where(Member.telegram_id == args.as_telegram_id)
+                )
+                if actor_id is None:
+                    print(
+                        f"buurtagenda: no member with Telegram id {args.as_telegram_id}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            now = system_clock()
+            plan = await plan_import(
+                session, data, now, actor_id=actor_id, filename=args.file.name, tz=config.tz
+            )
+            print(describe_plan(plan, config.tz))
+            if args.dry_run or not plan.has_changes:
+                print("dry run: nothing changed" if args.dry_run else "nothing to change")
+                return 0
+            result = await apply_import(
+                session,
+                plan,
+                actor_id=actor_id,
+                now=now,
+                policy=registration_policy(config),
+            )
+        print(
+            f"imported: {result.created} new, {result.changed} changed, "
+            f"{result.cancelled} cancelled; {len(result.notifications)} people to notify"
+        )
+        return 0
+    except DomainError as error:
+        print(f"buurtagenda: {args.file}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"buurtagenda: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

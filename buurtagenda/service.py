@@ -28,7 +28,9 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
+from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
 from bot.notifications import TelegramDelivery
+from bot.ratelimit import SendRates
 from buurtagenda.config import Config, parse_duration
 from emulator import TelegramEmulator
 from models import migrations
@@ -225,7 +227,9 @@ class Service:
             self.emulator.add_demo_users()
         else:
             token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
-        self.bot = build_application(self.bot_deps(), token=token, base_url=base_url)
+        # The outbox's bulk sends at the configured rate; replies to people go first.
+        rates = SendRates(bulk_per_s=self.config.delivery.rate_per_s)
+        self.bot = build_application(self.bot_deps(), token=token, base_url=base_url, rates=rates)
         await self.bot.initialize()
         await self.bot.start()
         assert self.bot.updater is not None
@@ -238,7 +242,9 @@ class Service:
         assert self.bot is not None
         delivery = TelegramDelivery(self.bot.bot, self.bot_deps().signer, self.config.timezone)
         settings = DispatcherSettings(
-            rate_per_s=self.config.delivery.rate_per_s,
+            # The bot's rate limiter paces the outbox at delivery.rate_per_s (bulk, behind
+            # replies); pacing here too would only lose time after every pause.
+            rate_per_s=0,
             max_attempts=self.config.delivery.max_attempts,
         )
         self.dispatcher = Dispatcher(
@@ -246,6 +252,17 @@ class Service:
         )
         await self.dispatcher.recover()
         self.dispatcher.start()
+        # Live progress of broadcasts (every 3 s while one is sending), resumed after a restart.
+        progress = BroadcastProgress(
+            self.database,
+            self.bot.bot,
+            self.bot_deps().signer,
+            self.clock,
+            scheduler=self.scheduler,
+            timezone=self.config.timezone,
+        )
+        self.bot.bot_data[PROGRESS_KEY] = progress
+        progress.start()
 
     @staticmethod
     async def _stop_bot(bot: Application) -> None:  # type: ignore[type-arg]

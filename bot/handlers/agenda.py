@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import math
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.context import Turn, begin_turn
+from bot.context import Turn, begin_turn, escape
 from bot.handlers.onboarding import ask_network
 from bot.render import agenda_text, event_buttons, event_text, short, title
 from models.errors import DomainError
+from models.events.entities import Event
 from models.events.operations import upcoming_events
-from models.events.queries import EventOverview, event_overview, visible_event
+from models.events.queries import EventOverview, event_overview, event_overviews, visible_event
 from models.registrations import operations as registrations
-from web.feeds.ical import event_ics  # the feeds own the iCalendar rendering
 
 EVENTS_PER_PAGE = 5
 
@@ -35,12 +36,9 @@ async def show_agenda(turn: Turn, page: int) -> None:
         pages = max(1, math.ceil(len(events) / EVENTS_PER_PAGE))
         page = min(max(page, 0), pages - 1)
         shown = events[page * EVENTS_PER_PAGE : (page + 1) * EVENTS_PER_PAGE]
-        overviews = [
-            await event_overview(
-                session, event=e, member=turn.member, now=now, policy=turn.deps.policy
-            )
-            for e in shown
-        ]
+        overviews = await event_overviews(
+            session, events=shown, member=turn.member, now=now, policy=turn.deps.policy
+        )
     rows = [
         [turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
         for o in overviews
@@ -64,6 +62,21 @@ async def overview_for(turn: Turn, code: str) -> EventOverview:
         )
 
 
+async def visible_event_id(session: AsyncSession, turn: Turn, code: str) -> int:
+    """The event behind a button, if this member may see it. Checked inside the write
+    transaction itself: a separate read of the whole overview first cost a session and four
+    queries per tap, and the card is read afresh after the change anyway."""
+    return (await visible_event(session, public_code=code, member=turn.member)).id
+
+
+async def _overview_after_change(session: AsyncSession, turn: Turn, event: Event) -> EventOverview:
+    """The card right after a change, in the change's own transaction: the state about to be
+    committed (the event was just locked and refreshed by the operation)."""
+    return await event_overview(
+        session, event=event, member=turn.member, now=turn.deps.clock(), policy=turn.deps.policy
+    )
+
+
 async def show_event(turn: Turn, code: str, *, fresh: bool = False, notice: str = "") -> None:
     """The event card. ``fresh``: always a new message (a deep link, not a button)."""
     try:
@@ -75,6 +88,12 @@ async def show_event(turn: Turn, code: str, *, fresh: bool = False, notice: str 
         else:
             await turn.show(turn.refusal(error))
         return
+    await show_overview(turn, overview, fresh=fresh, notice=notice)
+
+
+async def show_overview(
+    turn: Turn, overview: EventOverview, *, fresh: bool = False, notice: str = ""
+) -> None:
     text = event_text(turn.t, overview)
     if notice:
         text = f"{notice}\n\n{text}"
@@ -95,16 +114,18 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
         await turn.toast(turn.t("Eerst nog één vraag."))
         await ask_network(turn, then=code)
         return
-    event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
         outcome = await registrations.register(
             session,
-            event_id=event_id,
+            event_id=event.id,
             member_id=turn.member.id,
             now=turn.deps.clock(),
             policy=turn.deps.policy,
             party_size=party_size,
         )
+        # The card as committed, read in the same transaction (no second session).
+        overview = await _overview_after_change(session, turn, event)
     t = turn.t
     if not outcome.changed:
         notice = t("Je was al aangemeld; er is niets veranderd.")
@@ -117,7 +138,7 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
             position=t.number(outcome.waitlist_position or 1),
         )
     await turn.toast(notice)
-    await show_event(turn, code)
+    await show_overview(turn, overview)
 
 
 async def on_waitlist(turn: Turn, code: str) -> None:
@@ -126,35 +147,37 @@ async def on_waitlist(turn: Turn, code: str) -> None:
 
 async def on_cancel_asked(turn: Turn, code: str) -> None:
     """Cancelling is easy to tap by mistake: ask once more."""
-    overview = await overview_for(turn, code)
+    async with turn.deps.database.read() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
     t = turn.t
     await turn.toast()
     await turn.show(
         t(
             "Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?",
-            title=title(t, overview.event),
+            title=escape(title(t, event)),
         ),
         [[turn.button(t("Ja, afmelden"), "cx", code), turn.button(t("Nee, ik kom"), "ev", code)]],
     )
 
 
 async def on_cancel(turn: Turn, code: str) -> None:
-    event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
         await registrations.cancel(
             session,
-            event_id=event_id,
+            event_id=event.id,
             member_id=turn.member.id,
             now=turn.deps.clock(),
             policy=turn.deps.policy,
         )
+        overview = await _overview_after_change(session, turn, event)
     await turn.toast(turn.t("Je bent afgemeld. Jammer dat je er niet bij bent!"))
-    await show_event(turn, code)
+    await show_overview(turn, overview)
 
 
 async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
-    event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
+        event_id = await visible_event_id(session, turn, code)
         await registrations.change_party_size(
             session,
             event_id=event_id,
@@ -168,8 +191,8 @@ async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
 
 
 async def on_claim(turn: Turn, code: str) -> None:
-    event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
+        event_id = await visible_event_id(session, turn, code)
         await registrations.claim_seat(
             session,
             event_id=event_id,
@@ -182,8 +205,8 @@ async def on_claim(turn: Turn, code: str) -> None:
 
 
 async def on_decline(turn: Turn, code: str) -> None:
-    event_id = (await overview_for(turn, code)).event.id
     async with turn.deps.database.transaction() as session:
+        event_id = await visible_event_id(session, turn, code)
         await registrations.decline_offer(
             session,
             event_id=event_id,
@@ -193,20 +216,3 @@ async def on_decline(turn: Turn, code: str) -> None:
         )
     await turn.toast(turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."))
     await show_event(turn, code)
-
-
-async def on_calendar_file(turn: Turn, code: str) -> None:
-    """ "📅 In mijn agenda": the event as an .ics file, with the member's own place in it."""
-    overview = await overview_for(turn, code)
-    body = event_ics(
-        overview.event,
-        public_url=turn.deps.public_url,
-        bot_username=turn.context.bot.username,
-        lang=turn.member.language.value,
-        registration=overview.registration,
-        timezone=turn.deps.timezone,
-    )
-    await turn.toast()
-    await turn.context.bot.send_document(
-        turn.chat_id, document=body, filename=f"buurtagenda-{code}.ics"
-    )

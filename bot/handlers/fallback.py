@@ -56,7 +56,11 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "<b>Zo werkt Buurtagenda</b>\n"
             "/agenda – de komende bijeenkomsten; aanmelden met één tik\n"
             "/mijn – waar je voor bent aangemeld\n"
-            "/instellingen – taal en buurtnetwerk\n"
+            "/instellingen – taal, buurtnetwerk, herinneringen en je agenda-link\n"
+            "/idee – een onderwerp of uitwisseling voorstellen, en stemmen\n"
+            "/vraag – een vraag insturen voor de dialoog met raads- en burgerleden\n"
+            "/voorstel – een uitwisseling voor je eigen buurtnetwerk voorstellen\n"
+            "/ikbenerbij – inchecken met de code in de zaal\n"
             "/privacy – wat we bewaren, en je gegevens opvragen of wissen\n\n"
             "Vragen over het programma? Je procescoördinator of opbouwwerker helpt je graag."
         ),

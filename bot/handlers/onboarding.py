@@ -40,6 +40,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
         await show_event(turn, payload.removeprefix(DEEP_LINK_EVENT), fresh=True)
         return
+    if payload.startswith("o_"):  # an organiser invitation (bot/handlers/roles.py)
+        from bot.handlers.roles import accept_from_deep_link
+
+        await accept_from_deep_link(turn, payload.removeprefix("o_"))
+        return
     if not turn.member.onboarded:
         await turn.say(
             turn.t(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
+from bot.ratelimit import SendRates
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
 from emulator import Limits, Message, Person, TelegramEmulator, serve
@@ -65,6 +66,8 @@ async def world(sqlite_db: Database, clock: FrozenClock) -> AsyncIterator[World]
             policy=RegistrationPolicy(),
             signer=CallbackSigner(emulator.token),
         )
-        application = build_application(deps, token=emulator.token, base_url=url)
+        application = build_application(
+            deps, token=emulator.token, base_url=url, rates=SendRates().scaled(10)
+        )
         async with polling(application, poll_timeout=1):
             yield World(emulator, deps, sqlite_db, clock, application)
