@@ -18,7 +18,7 @@ different member, who is a user of the emulator (``Member.telegram_id`` = the em
 Then the real ``Service`` starts in this process, as ``buurtagenda run`` starts it without a
 Telegram token: the sandbox, with the Bot API emulator mounted in its own HTTP server (limits set
 to Telegram's, ``Limits()``), the demo programme and demo users, the bot polling the emulator
-with its ``AIORateLimiter``, and the dispatcher (``TelegramDelivery``) started after
+with its rate limiter, and the dispatcher (``TelegramDelivery``) started after
 ``recover()``. All on loopback, with the real clock.
 
 Measured:

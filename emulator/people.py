@@ -191,8 +191,13 @@ class _Conversation:
         return Sent(self.emulator, message, update_id, self.emulator.current_seq)
 
     def _press(
-        self, user: User, message: Message, text: str | None, data: str | None,
-        *, forged: bool = False,
+        self,
+        user: User,
+        message: Message,
+        text: str | None,
+        data: str | None,
+        *,
+        forged: bool = False,
     ) -> Press:
         if message.deleted or message.chat is not self.chat:
             raise ValueError("that message is not in this chat (any more)")

@@ -6,15 +6,26 @@ capacity from being exceeded (two deferred transactions that both read "one seat
 otherwise both try to upgrade to a write lock, and one would fail). On PostgreSQL the operations
 lock the rows they decide on (``SELECT ... FOR UPDATE`` on the event), so writers for different
 events do not wait for each other.
+
+Within one process, SQLite writers also queue on an ``asyncio.Lock`` before ``BEGIN IMMEDIATE``:
+writers waiting in SQLite's busy handler sleep in growing steps (up to 100 ms) however soon the
+lock is free, which made a write under load take a second now and then; queued in the event
+loop, the next writer starts as soon as the previous one commits. Other processes (the
+scheduler) still meet at SQLite's lock. A writer that waited the whole busy timeout for the
+in-process lock goes on without it (as if there were none), so nothing can hang on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -30,11 +41,86 @@ _IMMEDIATE = "buurtagenda_immediate"
 OUTBOX_DUE = "outbox_earliest_due"
 
 
+class _OneTripCursor(aiosqlite.Cursor):
+    """An aiosqlite cursor that executes and fetches in one trip to the connection's thread.
+
+    aiosqlite runs every call on its own thread and SQLAlchemy makes four such calls per
+    statement (open the cursor, execute, fetch all, close): each a hand-over to the thread and a
+    wake-up of the event loop, together most of what a small query costs. Here the cursor is
+    made and closed on the caller's side (no I/O; the sqlite3 connection is opened with
+    ``check_same_thread=False``, and SQLAlchemy never uses one connection from two places at
+    once) and the rows are fetched in the same trip as the execute.
+    """
+
+    _rows: list[Any] | None = None
+
+    def _execute_and_fetch(self, sql: str, parameters: Any) -> list[Any] | None:
+        self._cursor.execute(sql, parameters)
+        return self._cursor.fetchall() if self._cursor.description else None
+
+    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
+            self._execute_and_fetch, sql, [] if parameters is None else parameters
+        )
+        return self
+
+    def _take(self, size: int | None) -> list[Any]:
+        if self._rows is None:
+            return []
+        if size is None:
+            rows, self._rows = self._rows, []
+            return rows
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchone(self) -> Any:
+        rows = self._take(1)
+        return rows[0] if rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._take(self.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._take(None)
+
+    async def close(self) -> None:
+        self._rows = None
+        self._cursor.close()
+
+
+class _CursorOpening:
+    def __init__(self, cursor: _OneTripCursor) -> None:
+        self.cursor = cursor
+
+    def __await__(self) -> Generator[Any, None, _OneTripCursor]:
+        yield from asyncio.sleep(0).__await__()
+        return self.cursor
+
+    async def __aenter__(self) -> _OneTripCursor:
+        return self.cursor
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.cursor.close()
+
+
+class _OneTripConnection(aiosqlite.Connection):
+    def cursor(self) -> Any:
+        return _CursorOpening(_OneTripCursor(self, self._conn.cursor()))
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the settings this service relies on for ``url``'s dialect."""
     if url.startswith("sqlite"):
+        # As many connections as SQLAlchemy's default allows at most (5 + 10 overflow), but all
+        # kept: an overflow connection is closed when returned, and under load each new one cost
+        # a thread, a file open and the PRAGMAs, again and again.
+        file_db = ":memory:" not in url and "mode=memory" not in url
+        if file_db and not {"poolclass", "pool_size", "max_overflow"} & kwargs.keys():
+            kwargs.update(pool_size=15, max_overflow=0)
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **kwargs,
         )
         _configure_sqlite(engine)
         return engine
@@ -44,6 +130,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        driver = getattr(dbapi_connection, "_connection", None)
+        if type(driver) is aiosqlite.Connection:
+            driver.__class__ = _OneTripConnection  # see _OneTripCursor
         # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -73,6 +162,10 @@ class Database:
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._outbox_listeners: list[Callable[[datetime], None]] = []
+        # SQLite: one writer at a time per event loop (see the module's docstring).
+        self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def on_outbox_commit(self, listener: Callable[[datetime], None]) -> None:
         """Call ``listener(earliest_due)`` after a commit that wrote outbox rows (the dispatcher
@@ -82,13 +175,33 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any error."""
-        async with self._writer() as session:
+        async with self._writer_turn(), self._writer() as session:
             async with session.begin():
                 yield session
             due = session.info.pop(OUTBOX_DUE, None)
         if due is not None:
             for listener in self._outbox_listeners:
                 listener(due)
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        """SQLite: wait for this process's previous writer to finish (bounded by the busy
+        timeout, after which SQLite's own lock decides, as without this queue)."""
+        if not self.is_sqlite:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            lock = self._write_locks[loop] = asyncio.Lock()
+        acquired = False
+        with contextlib.suppress(TimeoutError):
+            acquired = await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            yield
+        finally:
+            if acquired:
+                lock.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -111,8 +111,10 @@ _REQUIRED_IN_CI = ("PostgreSQL not configured", "chromium", "Chromium")
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped and any(
-        marker in str(report.longrepr) for marker in _REQUIRED_IN_CI
+    if (
+        os.environ.get("CI")
+        and report.skipped
+        and any(marker in str(report.longrepr) for marker in _REQUIRED_IN_CI)
     ):
         report.outcome = "failed"
         report.longrepr = f"required in CI, but skipped: {report.longrepr}"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
 from models.registrations import operations as registrations
-from models.registrations.entities import ACTIVE, Registration, RegistrationStatus
+from models.registrations.entities import ACTIVE, HOLDS_SEATS, Registration, RegistrationStatus
 from models.registrations.policy import RegistrationPolicy
 
 
@@ -48,29 +49,99 @@ async def event_overview(
     now: datetime,
     policy: RegistrationPolicy,
 ) -> EventOverview:
-    if not event.visible_to(member.network_id, organiser=member.is_organiser):
-        raise NotFound()
-    registration = await session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id, Registration.member_id == member.id
+    return (await event_overviews(session, events=[event], member=member, now=now, policy=policy))[
+        0
+    ]
+
+
+async def event_overviews(
+    session: AsyncSession,
+    *,
+    events: Sequence[Event],
+    member: Member,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> list[EventOverview]:
+    """``event_overview`` for several events (the agenda's page) in two queries: the member's
+    registrations, and the seats, waitlist and waitlist positions of all events at once."""
+    for event in events:
+        if not event.visible_to(member.network_id, organiser=member.is_organiser):
+            raise NotFound()
+    if not events:
+        return []
+    event_ids = [event.id for event in events]
+    mine = {
+        registration.event_id: registration
+        for registration in await session.scalars(
+            select(Registration).where(
+                Registration.event_id.in_(event_ids), Registration.member_id == member.id
+            )
         )
-    )
-    deadline_passed = event.registration_deadline is not None and now > event.registration_deadline
-    started = now >= event.starts_at
-    return EventOverview(
-        event=event,
-        seats_left=await registrations.seats_left(session, event),
-        waitlist_length=await registrations.waitlist_length(session, event.id),
-        registration=registration,
-        waitlist_position=(
-            await registrations.waitlist_position(session, registration) if registration else None
-        ),
-        last_call=policy.is_last_call(now, event.starts_at),
-        registration_open=event.status is EventStatus.PUBLISHED
-        and not deadline_passed
-        and not started,
-        started=started,
-    )
+    }
+    waiting = Registration.status == RegistrationStatus.WAITLISTED
+    # Waitlisted ahead of the member: only for events where the member is on the waitlist.
+    ahead_of_me = [
+        (
+            and_(Registration.event_id == event_id, Registration.queue_seq < r.queue_seq),
+            1,
+        )
+        for event_id, r in mine.items()
+        if r.status is RegistrationStatus.WAITLISTED
+    ]
+    counts = {
+        event_id: (int(held), int(waitlisted), int(ahead))
+        for event_id, held, waitlisted, ahead in await session.execute(
+            select(
+                Registration.event_id,
+                func.coalesce(
+                    func.sum(
+                        case(
+                            (Registration.status.in_(HOLDS_SEATS), Registration.party_size),
+                            else_=0,
+                        )
+                    ),
+                    0,
+                ),
+                func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((and_(waiting, or_(*(c for c, _ in ahead_of_me))), 1), else_=0))
+                    if ahead_of_me
+                    else literal(0),
+                    0,
+                ),
+            )
+            .where(Registration.event_id.in_(event_ids))
+            .group_by(Registration.event_id)
+        )
+    }
+    overviews = []
+    for event in events:
+        held, waitlisted, ahead = counts.get(event.id, (0, 0, 0))
+        registration = mine.get(event.id)
+        deadline_passed = (
+            event.registration_deadline is not None and now > event.registration_deadline
+        )
+        started = now >= event.starts_at
+        position = (
+            ahead + 1
+            if registration is not None and registration.status is RegistrationStatus.WAITLISTED
+            else None
+        )
+        overviews.append(
+            EventOverview(
+                event=event,
+                seats_left=None if event.capacity is None else max(0, event.capacity - held),
+                waitlist_length=waitlisted,
+                registration=registration,
+                waitlist_position=position,
+                last_call=policy.is_last_call(now, event.starts_at),
+                registration_open=event.status is EventStatus.PUBLISHED
+                and not deadline_passed
+                and not started,
+                started=started,
+            )
+        )
+    return overviews
 
 
 async def visible_event(session: AsyncSession, *, public_code: str, member: Member) -> Event:
@@ -158,3 +229,17 @@ async def registrations_by_network(
         by_group = sorted(groups.items(), key=lambda item: (-item[1], item[0] or ""))
         result.append(EventRegistrations(event, confirmed, waitlisted, by_group))
     return result
+
+
+async def programme_events(session: AsyncSession, *, actor_id: int, now: datetime) -> list[Event]:
+    """For organisers: coming events, drafts and proposals included, soonest first."""
+    await registrations.require_organiser(session, actor_id)
+    rows = await session.scalars(
+        select(Event)
+        .where(
+            Event.ends_at > now,
+            Event.status.in_([EventStatus.DRAFT, EventStatus.PUBLISHED, EventStatus.PROPOSED]),
+        )
+        .order_by(Event.starts_at, Event.id)
+    )
+    return list(rows.all())

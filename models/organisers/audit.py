@@ -32,8 +32,13 @@ async def record(
     ``action`` is a dotted name ("event.create", "event.cancel", "organiser.invite", ...).
     """
     entry = AuditEntry(
-        at=now, actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
-        before=_jsonable(before), after=_jsonable(after),
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=_jsonable(before),
+        after=_jsonable(after),
     )
     session.add(entry)
     return entry

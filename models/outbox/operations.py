@@ -22,15 +22,21 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     event_id: int | None = None,
     registration_id: int | None = None,
+    known_new: bool = False,
 ) -> OutboxMessage | None:
-    """Add a notification unless one with the same idempotency key exists; return the new row."""
+    """Add a notification unless one with the same idempotency key exists; return the new row.
+
+    ``known_new``: the caller has just looked (in this transaction) and knows no row has this
+    key, so the check is skipped (a SELECT, and the flush it would cause, per row).
+    """
     if "None" in key.split(":"):
         raise ValueError(f"idempotency key {key!r} names an object without an id yet")
-    exists = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
-    )
-    if exists is not None:
-        return None
+    if not known_new:
+        exists = await session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+        )
+        if exists is not None:
+            return None
     message = OutboxMessage(
         kind=kind,
         member_id=member_id,

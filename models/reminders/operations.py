@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.events.entities import Event, EventStatus
@@ -33,14 +33,15 @@ async def sync_reminders(
 ) -> None:
     if registration in session.new:
         await session.flush()  # the idempotency keys need the registration's id
-    member = (
-        await session.get(Member, registration.member_id)
-        if registration.member_id is not None
-        else None
-    )
     wanted: dict[str, tuple[NotificationKind, datetime]] = {}
     confirmed = registration.status is RegistrationStatus.CONFIRMED
     coming = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+    # The member (their preference) only matters for someone coming: no query on a cancel.
+    member = (
+        await session.get(Member, registration.member_id)
+        if coming and registration.member_id is not None
+        else None
+    )
     if coming and member is not None and event.status is EventStatus.PUBLISHED:
         preference = member.reminder_preference if confirmed else ReminderPreference.NONE
         for label, due in policy.due_times(event.starts_at, preference, now).items():
@@ -53,16 +54,24 @@ async def sync_reminders(
             NotificationKind.FEEDBACK_REQUEST,
             feedback_due,
         )
+    # One query for every follow-up row that matters: the pending ones (to skip those no longer
+    # wanted) and any with a wanted key, whatever its status (a sent or skipped row's key must
+    # not be inserted again). Older skipped rows (an earlier place in the queue) stay unread.
+    wanted_or_pending = OutboxMessage.status == DeliveryStatus.PENDING
+    if wanted:
+        wanted_or_pending = or_(wanted_or_pending, OutboxMessage.idempotency_key.in_(list(wanted)))
     existing = (
         await session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.registration_id == registration.id,
                 OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
-                OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SKIPPED]),
+                wanted_or_pending,
             )
         )
     ).all()
+    present = set()
     for message in existing:
+        present.add(message.idempotency_key)
         if message.idempotency_key in wanted:
             if message.status is DeliveryStatus.SKIPPED and message.due_at > now:
                 message.status = DeliveryStatus.PENDING  # wanted again (re-registered, say)
@@ -72,6 +81,8 @@ async def sync_reminders(
             message.status = DeliveryStatus.SKIPPED
             message.last_error = "no longer wanted"
     for key, (kind, due) in wanted.items():
+        if key in present:
+            continue
         await enqueue(
             session,
             kind=kind,
@@ -81,6 +92,7 @@ async def sync_reminders(
             event_id=event.id,
             registration_id=registration.id,
             payload={"revision": event.revision},
+            known_new=True,
         )
 
 

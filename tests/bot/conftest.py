@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.app import build_application
-from bot.ratelimit import SendRates
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
+from bot.ratelimit import SendRates
 from emulator import Limits, Message, Person, TelegramEmulator, serve
 from emulator.testing import polling
 from models.clock import FrozenClock

@@ -209,7 +209,10 @@ async def test_the_proposer_hears_the_decision(db, clock):
     async with db.transaction() as session:
         await approve_proposal(session, actor_id=organiser.id, event_id=first.id, now=clock())
         await reject_proposal(
-            session, actor_id=organiser.id, event_id=second.id, reason="Valt samen met de dialoog",
+            session,
+            actor_id=organiser.id,
+            event_id=second.id,
+            reason="Valt samen met de dialoog",
             now=clock(),
         )
     async with db.read() as session:
