@@ -23,7 +23,12 @@ from models.organisers import audit
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
 from models.registrations.entities import ACTIVE, Registration
-from models.registrations.operations import fill_free_seats, lock_event, require_organiser
+from models.registrations.operations import (
+    fill_free_seats,
+    lock_event,
+    require_organiser,
+    seats_held,
+)
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.operations import sync_event_reminders
 
@@ -151,6 +156,12 @@ async def update_event(
     draft = EventDraft(**{**before, **changes})
     _validate(draft, now, existing=True)
     changed = {name: value for name, value in changes.items() if before[name] != value}
+    if changed.get("capacity") is not None:
+        held = await seats_held(session, event)
+        if changed["capacity"] < held:
+            raise InvalidEvent(
+                N_("Er zijn al {held} plaatsen bezet; minder plaatsen kan niet."), held=held
+            )
     if not changed:
         return event, []
     for name, value in changed.items():

@@ -493,7 +493,8 @@ async def override_confirm(
         raise EventCancelled()
     if registration.status in (S.CONFIRMED, S.ATTENDED):
         return Outcome(registration, changed=False)
-    extra = 0 if registration.status is S.OFFERED else registration.party_size
+    # Seats already held (an offer, a no-show) are counted in the usage already.
+    extra = 0 if registration.holds_seats else registration.party_size
     usage = await _seat_usage(session, event)
     if event.capacity is not None and usage.held + extra > event.capacity:
         raise NotEnoughSeats(party_size=registration.party_size)
@@ -616,6 +617,11 @@ class SeatUsage:
     held: int
     last_seq: int
     waiting: int = 0  # registrations on the waitlist
+
+
+async def seats_held(session: AsyncSession, event: Event) -> int:
+    """Seats taken (confirmed, offered, attended, no-show), counting party sizes."""
+    return (await _seat_usage(session, event)).held
 
 
 async def seats_left(session: AsyncSession, event: Event) -> int | None:
@@ -849,6 +855,7 @@ __all__ = [
     "register",
     "release_fair_share",
     "require_organiser",
+    "seats_held",
     "seats_left",
     "waitlist_length",
     "waitlist_position",

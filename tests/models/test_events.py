@@ -194,3 +194,34 @@ async def test_network_sessions_show_only_to_that_network(db, clock):
             common.id,
             own.id,
         }
+
+
+async def test_capacity_cannot_drop_below_the_seats_taken(db, clock, policy):
+    event = await make_event(db, clock(), capacity=3)
+    a, b = await make_member(db, name="A"), await make_member(db, name="B")
+    async with db.transaction() as session:
+        await ops.register(session, event_id=event.id, member_id=a.id, now=clock(), policy=policy)
+        await ops.register(
+            session, event_id=event.id, member_id=b.id, now=clock(), policy=policy, party_size=2
+        )
+    with pytest.raises(InvalidEvent) as refused:
+        async with db.transaction() as session:
+            await update_event(
+                session,
+                event_id=event.id,
+                actor_id=None,
+                now=clock(),
+                policy=policy,
+                changes={"capacity": 2},
+            )
+    assert refused.value.params == {"held": 3}
+    async with db.transaction() as session:  # exactly the seats taken is fine
+        updated, _ = await update_event(
+            session,
+            event_id=event.id,
+            actor_id=None,
+            now=clock(),
+            policy=policy,
+            changes={"capacity": 3},
+        )
+    assert updated.capacity == 3

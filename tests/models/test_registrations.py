@@ -512,3 +512,28 @@ async def test_events_of_another_network_cannot_be_registered_for(db, clock, pol
     assert (
         await register(db, clock, policy, own.id, insider.id)
     ).registration.status is S.CONFIRMED
+
+
+async def test_an_organiser_can_confirm_a_no_show_in_a_full_event(db, clock, policy):
+    """Regression: a no-show's seats were counted twice, so a full event refused it."""
+    event = await make_event(db, clock(), capacity=1, starts_in=timedelta(minutes=30))
+    organiser = await make_member(db, name="Org", role=Role.ORGANISER, network=None)
+    anna = await make_member(db)
+    registration = (await register(db, clock, policy, event.id, anna.id)).registration
+    async with db.transaction() as session:
+        await ops.record_attendance(
+            session,
+            registration_id=registration.id,
+            actor_id=organiser.id,
+            attended=False,
+            now=clock(),
+            policy=policy,
+        )
+        outcome = await ops.override_confirm(
+            session,
+            registration_id=registration.id,
+            actor_id=organiser.id,
+            now=clock(),
+            policy=policy,
+        )
+    assert outcome.registration.status is S.CONFIRMED

@@ -88,6 +88,11 @@ async def test_the_page_on_a_phone(sqlite_db, clock, policy, tmp_path):
             await page.locator("details.qr summary").first.click()
             qr = page.locator("details.qr img").first
             await qr.wait_for(state="visible")
+            # The QR code loads lazily once its <details> opens: wait for it, then check it.
+            await qr.evaluate(
+                "image => image.complete ? null : new Promise((done, failed) => {"
+                " image.addEventListener('load', done); image.addEventListener('error', failed); })"
+            )
             assert await qr.evaluate("image => image.complete && image.naturalWidth > 0")
 
             # Filter by network, then switch to English.
