@@ -7,6 +7,8 @@ member always sees the state that was just committed.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -20,6 +22,7 @@ from models.events.entities import Event
 from models.events.operations import upcoming_events
 from models.events.queries import EventOverview, event_overview, event_overviews, visible_event
 from models.registrations import operations as registrations
+from models.registrations.operations import Outcome
 
 EVENTS_PER_PAGE = 5
 
@@ -60,13 +63,6 @@ async def overview_for(turn: Turn, code: str) -> EventOverview:
         return await event_overview(
             session, event=event, member=turn.member, now=turn.deps.clock(), policy=turn.deps.policy
         )
-
-
-async def visible_event_id(session: AsyncSession, turn: Turn, code: str) -> int:
-    """The event behind a button, if this member may see it. Checked inside the write
-    transaction itself: a separate read of the whole overview first cost a session and four
-    queries per tap, and the card is read afresh after the change anyway."""
-    return (await visible_event(session, public_code=code, member=turn.member)).id
 
 
 async def _overview_after_change(session: AsyncSession, turn: Turn, event: Event) -> EventOverview:
@@ -161,58 +157,52 @@ async def on_cancel_asked(turn: Turn, code: str) -> None:
 
 
 async def on_cancel(turn: Turn, code: str) -> None:
+    await _act(
+        turn,
+        code,
+        registrations.cancel,
+        turn.t("Je bent afgemeld. Jammer dat je er niet bij bent!"),
+    )
+
+
+async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
+    await _act(
+        turn, code, registrations.change_party_size, turn.t("Aangepast."), party_size=party_size
+    )
+
+
+async def on_claim(turn: Turn, code: str) -> None:
+    await _act(turn, code, registrations.claim_seat, turn.t("De plek is van jou! 🎉"))
+
+
+async def on_decline(turn: Turn, code: str) -> None:
+    await _act(
+        turn,
+        code,
+        registrations.decline_offer,
+        turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."),
+    )
+
+
+async def _act(
+    turn: Turn,
+    code: str,
+    operation: Callable[..., Awaitable[Outcome]],
+    done: str,
+    **arguments: Any,
+) -> None:
+    """One of the member's own operations on the event behind a button, then the card as it is
+    now, read in the same transaction (so it shows exactly what was committed)."""
     async with turn.deps.database.transaction() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
-        await registrations.cancel(
+        await operation(
             session,
             event_id=event.id,
             member_id=turn.member.id,
             now=turn.deps.clock(),
             policy=turn.deps.policy,
+            **arguments,
         )
         overview = await _overview_after_change(session, turn, event)
-    await turn.toast(turn.t("Je bent afgemeld. Jammer dat je er niet bij bent!"))
+    await turn.toast(done)
     await show_overview(turn, overview)
-
-
-async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
-    async with turn.deps.database.transaction() as session:
-        event_id = await visible_event_id(session, turn, code)
-        await registrations.change_party_size(
-            session,
-            event_id=event_id,
-            member_id=turn.member.id,
-            party_size=party_size,
-            now=turn.deps.clock(),
-            policy=turn.deps.policy,
-        )
-    await turn.toast(turn.t("Aangepast."))
-    await show_event(turn, code)
-
-
-async def on_claim(turn: Turn, code: str) -> None:
-    async with turn.deps.database.transaction() as session:
-        event_id = await visible_event_id(session, turn, code)
-        await registrations.claim_seat(
-            session,
-            event_id=event_id,
-            member_id=turn.member.id,
-            now=turn.deps.clock(),
-            policy=turn.deps.policy,
-        )
-    await turn.toast(turn.t("De plek is van jou! 🎉"))
-    await show_event(turn, code)
-
-
-async def on_decline(turn: Turn, code: str) -> None:
-    async with turn.deps.database.transaction() as session:
-        event_id = await visible_event_id(session, turn, code)
-        await registrations.decline_offer(
-            session,
-            event_id=event_id,
-            member_id=turn.member.id,
-            now=turn.deps.clock(),
-            policy=turn.deps.policy,
-        )
-    await turn.toast(turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."))
-    await show_event(turn, code)
