@@ -7,10 +7,10 @@ Create Date: ${create_date}
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: F401 - most revisions use them; an index-only one does not
 from alembic import op
 ${imports if imports else ""}
-import models.base
+import models.base  # noqa: F401
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

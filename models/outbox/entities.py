@@ -54,8 +54,9 @@ class OutboxMessage(Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
+    # Indexed: every change of a registration looks up its reminders by this column.
     registration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registrations.id", ondelete="CASCADE")
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
     )
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
