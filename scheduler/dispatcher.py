@@ -253,7 +253,11 @@ class Dispatcher:
                 await self._pace.wait()
                 await self._send_one(message_id, report)
 
-        await asyncio.gather(*(one(message_id) for message_id in claimed))
+        # A task group, not gather: if one send dies (the process is stopping), the others are
+        # cancelled with it instead of going on sending on their own.
+        async with asyncio.TaskGroup() as group:
+            for message_id in claimed:
+                group.create_task(one(message_id))
 
     async def _send_one(self, message_id: int, report: RoundReport) -> None:
         async with self.database.read() as session:
@@ -278,6 +282,11 @@ class Dispatcher:
             except DeliveryError as error:
                 await self._finish(message_id, DeliveryStatus.FAILED, str(error)[:500])
                 report.failed += 1
+            except Exception as error:  # a bug in rendering, say: retry later, never stick
+                log.exception("outbox message %s could not be sent", message_id)
+                await self._retry_or_fail(
+                    message_id, message.attempts, f"{type(error).__name__}: {error}", report
+                )
             else:
                 await self._finish(message_id, DeliveryStatus.SENT, None, telegram_id)
                 report.sent += 1

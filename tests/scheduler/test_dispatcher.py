@@ -32,6 +32,10 @@ from tests.factories import make_event
 S = DeliveryStatus
 
 
+class ProcessDied(BaseException):
+    """A stand-in for the process dying mid-round (not an Exception: nothing may handle it)."""
+
+
 @dataclass
 class Rig:
     db: Database
@@ -209,7 +213,7 @@ async def test_crash_after_send_repeats_at_most_the_messages_in_flight(rig: Rig)
             message_id = await super().deliver(session, message, member)
             CrashAfterSecondSend.sends += 1
             if CrashAfterSecondSend.sends == 2:
-                raise asyncio.CancelledError  # the process dies before recording the send
+                raise ProcessDied  # before the send is recorded
             return message_id
 
     crashing = Dispatcher(
@@ -218,8 +222,9 @@ async def test_crash_after_send_repeats_at_most_the_messages_in_flight(rig: Rig)
         rig.clock,
         settings=DispatcherSettings(rate_per_s=0, max_in_flight=1),
     )
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(BaseExceptionGroup) as died:
         await crashing.dispatch_due()
+    assert died.group_contains(ProcessDied)  # the other sends were cancelled with it
     restarted = rig.dispatcher()
     await restarted.recover()
     await restarted.dispatch_due()
@@ -290,3 +295,29 @@ async def test_two_dispatchers_never_claim_the_same_row(rig_both: Rig):
     first, second = rig.dispatcher(), rig.dispatcher()
     await asyncio.gather(first.dispatch_due(), second.dispatch_due())
     assert [len(texts(p)) for p in people] == [1] * len(people)
+
+
+async def test_an_unexpected_error_in_one_send_retries_that_message(rig: Rig):
+    """A bug while rendering one message must not leave it stuck (SENDING) or stop the others."""
+    people = [rig.emulator.user(name) for name in ("Anna", "Bram")]
+    for person in people:
+        await registered(rig, person, starts_in=timedelta(days=14))
+    rig.clock.advance(timedelta(days=7))
+
+    class FailsForAnna(TelegramDelivery):
+        async def deliver(self, session, message, member):  # type: ignore[no-untyped-def]
+            if member.telegram_id == people[0].id:
+                raise KeyError("a bug")
+            return await super().deliver(session, message, member)
+
+    dispatcher = Dispatcher(
+        rig.db,
+        FailsForAnna(rig.bot, rig.delivery.signer),
+        rig.clock,
+        settings=DispatcherSettings(rate_per_s=0, max_in_flight=2),
+    )
+    report = await dispatcher.dispatch_due()
+    assert report.sent == 1 and report.retried == 1
+    rows = [r for r in await rig.rows(NotificationKind.REMINDER) if r.attempts > 0]
+    assert sorted(r.status.value for r in rows) == ["pending", "sent"]
+    assert "KeyError" in next(r.last_error or "" for r in rows if r.status is S.PENDING)
