@@ -9,8 +9,8 @@ from bot.context import Turn, begin_turn, escape
 from bot.render import AFFILIATION_LABELS
 from buurtagenda.i18n import N_
 from models.errors import NotFound
-from models.members.entities import Language, Member
-from models.reminders.operations import sync_member_reminders
+from models.members.entities import Language
+from models.reminders.operations import set_digest, set_reminder_preference
 from models.reminders.policy import ReminderPreference
 
 P = ReminderPreference
@@ -102,24 +102,19 @@ async def on_reminder_preference(turn: Turn, value: str) -> None:
     except ValueError:
         raise NotFound() from None
     async with turn.deps.database.transaction() as session:
-        member = await session.get(Member, turn.member.id)
-        if member is None:
-            raise NotFound()
-        member.reminder_preference = preference
-        await sync_member_reminders(
-            session, member.id, turn.deps.policy.reminders, turn.deps.clock()
+        turn.member = await set_reminder_preference(
+            session,
+            member_id=turn.member.id,
+            preference=preference,
+            policy=turn.deps.policy.reminders,
+            now=turn.deps.clock(),
         )
-        turn.member = member
     await turn.toast(turn.t("Opgeslagen."))
     await show_settings(turn)
 
 
 async def on_digest(turn: Turn, on: int) -> None:
     async with turn.deps.database.transaction() as session:
-        member = await session.get(Member, turn.member.id)
-        if member is None:
-            raise NotFound()
-        member.digest = bool(on)
-        turn.member = member
+        turn.member = await set_digest(session, member_id=turn.member.id, on=bool(on))
     await turn.toast(turn.t("Opgeslagen."))
     await show_settings(turn)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.errors import NotFound
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
@@ -124,3 +125,29 @@ async def sync_event_reminders(
     ).all()
     for registration in registrations:
         await sync_reminders(session, registration, event, policy, now)
+
+
+async def set_reminder_preference(
+    session: AsyncSession,
+    *,
+    member_id: int,
+    preference: ReminderPreference,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> Member:
+    """A member's choice of reminders; the pending reminders of their coming events follow."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    member.reminder_preference = preference
+    await sync_member_reminders(session, member.id, policy, now)
+    return member
+
+
+async def set_digest(session: AsyncSession, *, member_id: int, on: bool) -> Member:
+    """The weekly digest on or off (it is opt-in)."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound()
+    member.digest = on
+    return member

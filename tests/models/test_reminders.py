@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from models.events.operations import cancel_event, update_event
-from models.members.entities import Member
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations import operations as ops
-from models.reminders.operations import sync_member_reminders
+from models.reminders.operations import set_reminder_preference
 from models.reminders.policy import Offset, ReminderPolicy, ReminderPreference
 from tests.factories import make_event, make_member
 
@@ -165,10 +164,13 @@ async def test_changing_ones_preference_recomputes(db, clock, policy):
         )
     for preference, count in ((P.NONE, 0), (P.ALSO_2H, 3), (P.DAY_BEFORE, 1), (P.DEFAULT, 2)):
         async with db.transaction() as session:
-            member = await session.get(Member, anna.id)
-            assert member is not None
-            member.reminder_preference = preference
-            await sync_member_reminders(session, anna.id, policy.reminders, clock())
+            await set_reminder_preference(
+                session,
+                member_id=anna.id,
+                preference=preference,
+                policy=policy.reminders,
+                now=clock(),
+            )
         assert len(await pending(db)) == count, preference
 
 
