@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "buurtagenda_immediate"
@@ -54,15 +55,36 @@ class _OneTripCursor(aiosqlite.Cursor):
 
     _rows: list[Any] | None = None
 
-    def _execute_and_fetch(self, sql: str, parameters: Any) -> list[Any] | None:
+    def _execute_and_fetch(self, begin: str | None, sql: str, parameters: Any) -> list[Any] | None:
+        if begin is not None:
+            self._cursor.execute(begin)
         self._cursor.execute(sql, parameters)
         return self._cursor.fetchall() if self._cursor.description else None
 
+    def _execute_many(self, begin: str | None, sql: str, parameters: Any) -> None:
+        if begin is not None:
+            self._cursor.execute(begin)
+        self._cursor.executemany(sql, parameters)
+
     async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
         self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
-            self._execute_and_fetch, sql, [] if parameters is None else parameters
+            self._execute_and_fetch,
+            self._connection.take_begin(),
+            sql,
+            [] if parameters is None else parameters,
         )
         return self
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        self._rows = None
+        await self._conn._execute(  # type: ignore[no-untyped-call]
+            self._execute_many, self._connection.take_begin(), sql, parameters
+        )
+        return self
+
+    @property
+    def _connection(self) -> _OneTripConnection:
+        return self._conn  # type: ignore[return-value]
 
     def _take(self, size: int | None) -> list[Any]:
         if self._rows is None:
@@ -93,7 +115,9 @@ class _CursorOpening:
         self.cursor = cursor
 
     def __await__(self) -> Generator[Any, None, _OneTripCursor]:
-        yield from asyncio.sleep(0).__await__()
+        return self._opened().__await__()  # no I/O: ready at once, no turn of the event loop
+
+    async def _opened(self) -> _OneTripCursor:
         return self.cursor
 
     async def __aenter__(self) -> _OneTripCursor:
@@ -104,8 +128,32 @@ class _CursorOpening:
 
 
 class _OneTripConnection(aiosqlite.Connection):
+    """An aiosqlite connection that also saves the trips of BEGIN and of an empty COMMIT.
+
+    A transaction's BEGIN is not sent on its own: it waits here (``defer_begin``) and goes in
+    the same trip as the transaction's first statement. A transaction that sent nothing has
+    nothing to commit or roll back.
+    """
+
+    _pending_begin: str | None = None
+
     def cursor(self) -> Any:
         return _CursorOpening(_OneTripCursor(self, self._conn.cursor()))
+
+    def defer_begin(self, sql: str) -> None:
+        self._pending_begin = sql
+
+    def take_begin(self) -> str | None:
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
+
+    async def commit(self) -> None:
+        if self.take_begin() is None:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self.take_begin() is None:
+            await super().rollback()
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -120,6 +168,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            # A returned connection is rolled back only if a transaction is open (``_on_reset``).
+            pool_reset_on_return=None,
             **kwargs,
         )
         _configure_sqlite(engine)
@@ -148,7 +198,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        driver = connection.connection.driver_connection
+        if isinstance(driver, _OneTripConnection):
+            driver.defer_begin(begin)  # sent with the first statement
+        else:
+            connection.exec_driver_sql(begin)
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # SQLAlchemy's default rolls back every returned connection, even one just committed:
+        # a trip to the driver's thread per transaction. Only an open transaction needs it.
+        driver = getattr(dbapi_connection, "_connection", None)
+        open_transaction = driver is None or driver.in_transaction
+        if state.asyncio_safe and not state.terminate_only and open_transaction:
+            dbapi_connection.rollback()
 
 
 class Database:
@@ -175,8 +239,10 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any error."""
-        async with self._writer_turn(), self._writer() as session:
-            async with session.begin():
+        # The session is made and closed outside the writer's turn (no I/O there): the next
+        # writer need not wait for that work.
+        async with self._writer() as session:
+            async with self._writer_turn(), session.begin():
                 yield session
             due = session.info.pop(OUTBOX_DUE, None)
         if due is not None:
@@ -196,7 +262,8 @@ class Database:
             lock = self._write_locks[loop] = asyncio.Lock()
         acquired = False
         with contextlib.suppress(TimeoutError):
-            acquired = await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):  # no task, unlike wait_for
+                acquired = await lock.acquire()
         try:
             yield
         finally:

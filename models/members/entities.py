@@ -30,6 +30,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Roles that may organise (an admin also manages the organisers).
+ORGANISER_ROLES = (Role.ORGANISER, Role.ADMIN)
+
+
 class Language(enum.StrEnum):
     NL = "nl"
     EN = "en"
@@ -63,7 +67,7 @@ class Member(Base):
 
     @property
     def is_organiser(self) -> bool:
-        return self.role in (Role.ORGANISER, Role.ADMIN)
+        return self.role in ORGANISER_ROLES
 
     @property
     def onboarded(self) -> bool:

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Table, and_, bindparam, case, func, insert, inspect, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.errors import (
     EventCancelled,
@@ -41,7 +45,7 @@ from models.errors import (
     SeatTaken,
 )
 from models.events.entities import Event, EventStatus
-from models.members.entities import Member
+from models.members.entities import ORGANISER_ROLES, Affiliation, Member
 from models.organisers import audit
 from models.outbox.entities import NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
@@ -53,7 +57,7 @@ from models.registrations.entities import (
     RegistrationStatus,
 )
 from models.registrations.policy import RegistrationPolicy
-from models.reminders.operations import sync_reminders
+from models.reminders.operations import COMING, sync_reminders
 
 S = RegistrationStatus
 # Attendance can be taken from a little before the start.
@@ -85,19 +89,17 @@ async def register(
 ) -> Outcome:
     """Confirm a seat, or (when full, or the network's fair share is used) join the waitlist."""
     event = await lock_event(session, event_id)
-    member = await _member(session, member_id)
+    member, existing, usage = await _registrant(session, event, member_id)
     if not event.visible_to(member.network_id, organiser=member.is_organiser):
         raise NotFound()  # as if it did not exist: a forged or stale button reveals nothing
     _check_open_for_registration(event, now)
     _check_party_size(party_size, policy)
-    existing = await _registration_of(session, event.id, member.id)
     if existing is not None and existing.status is not S.CANCELLED:
         # Registering twice changes nothing (a double tap, an old button, a retry).
         return Outcome(
             existing, changed=False, waitlist_position=await _position(session, existing)
         )
 
-    usage = await _seat_usage(session, event)
     fits = event.capacity is None or usage.held + party_size <= event.capacity
     group = _group_of(member)
     within_share = await _within_fair_share(session, event, group, party_size, now)
@@ -159,10 +161,11 @@ async def cancel(
     event = await lock_event(session, event_id)
     if now >= event.starts_at:
         raise EventStarted()
-    registration = await _registration_of(session, event.id, member_id)
+    registration = await _registration_of(session, event, member_id)
     if registration is None or not registration.is_active:
         raise NotRegistered()
     freed = registration.holds_seats
+    registration.offer_expires_at = None
     await _transition(
         session,
         event,
@@ -173,7 +176,6 @@ async def cancel(
         reason=reason,
         policy=policy,
     )
-    registration.offer_expires_at = None
     notifications = []
     if freed:
         notifications = await fill_free_seats(
@@ -197,7 +199,7 @@ async def claim_seat(
         raise EventCancelled()
     if now >= event.starts_at:
         raise EventStarted()
-    registration = await _registration_of(session, event.id, member_id)
+    registration = await _registration_of(session, event, member_id)
     if registration is None:
         raise NoOpenOffer()
     if registration.status is S.CONFIRMED:
@@ -241,7 +243,7 @@ async def decline_offer(
 ) -> Outcome:
     """ "Laat maar": give the offered seat back; it goes to the next on the waitlist."""
     event = await lock_event(session, event_id)
-    registration = await _registration_of(session, event.id, member_id)
+    registration = await _registration_of(session, event, member_id)
     if registration is None or registration.status is not S.OFFERED:
         raise NoOpenOffer()
     registration.offer_expires_at = None
@@ -275,7 +277,7 @@ async def change_party_size(
     event = await lock_event(session, event_id)
     _check_open_for_registration(event, now)
     _check_party_size(party_size, policy)
-    registration = await _registration_of(session, event.id, member_id)
+    registration = await _registration_of(session, event, member_id)
     if registration is None or not registration.is_active:
         raise NotRegistered()
     extra = party_size - registration.party_size
@@ -328,64 +330,58 @@ async def fill_free_seats(
     free = math.inf if event.capacity is None else event.capacity - usage.held
     if free <= 0:
         return []
-    waiting = (
-        await session.scalars(
-            select(Registration)
-            .where(Registration.event_id == event.id, Registration.status == S.WAITLISTED)
-            .order_by(Registration.queue_seq)
-        )
-    ).all()
     share_active = _fair_share_active(event, now)
     used_by_group = await _usage_by_group(session, event) if share_active else defaultdict(int)
     last_call = policy.is_last_call(now, event.starts_at)
     deadline = policy.offer_deadline(now, event.starts_at)
     notifications: list[OutboxMessage] = []
-    for registration in waiting:
-        group = registration.fair_share_group
-        if registration.party_size > free:
-            continue
-        if share_active and (
-            used_by_group[group] + registration.party_size > (event.fair_share_per_network or 0)
-        ):
-            continue
-        if last_call:
-            kind, key = (
-                NotificationKind.SEAT_AVAILABLE,
-                f"seat-available:{registration.id}:{trigger}",
-            )
-        else:
-            registration.offer_expires_at = deadline
-            await _transition(
+    async with aclosing(_waiting_in_order(session, event, seats=free)) as waiting:
+        async for registration in waiting:
+            group = registration.fair_share_group
+            if registration.party_size > free:
+                continue
+            if share_active and (
+                used_by_group[group] + registration.party_size > (event.fair_share_per_network or 0)
+            ):
+                continue
+            if last_call:
+                kind, key = (
+                    NotificationKind.SEAT_AVAILABLE,
+                    f"seat-available:{registration.id}:{trigger}",
+                )
+            else:
+                registration.offer_expires_at = deadline
+                await _transition(
+                    session,
+                    event,
+                    registration,
+                    S.OFFERED,
+                    now,
+                    actor_id=None,
+                    reason="offered",
+                    policy=policy,
+                )
+                free -= registration.party_size
+                used_by_group[group] += registration.party_size
+                kind, key = (
+                    NotificationKind.SEAT_OFFERED,
+                    # A new waitlist stint (queue_seq) is a new offer, even at the same moment.
+                    f"seat-offered:{registration.id}:q{registration.queue_seq}:{_stamp(deadline)}",
+                )
+            message = await enqueue(
                 session,
-                event,
-                registration,
-                S.OFFERED,
-                now,
-                actor_id=None,
-                reason="offered",
-                policy=policy,
+                kind=kind,
+                member_id=registration.member_id,
+                due_at=now,
+                key=key,
+                event_id=event.id,
+                registration_id=registration.id,
+                payload={"offer_expires_at": None if last_call else deadline.isoformat()},
             )
-            free -= registration.party_size
-            used_by_group[group] += registration.party_size
-            kind, key = (
-                NotificationKind.SEAT_OFFERED,
-                # A new waitlist stint (queue_seq) is a new offer, even at the same moment.
-                f"seat-offered:{registration.id}:q{registration.queue_seq}:{_stamp(deadline)}",
-            )
-        message = await enqueue(
-            session,
-            kind=kind,
-            member_id=registration.member_id,
-            due_at=now,
-            key=key,
-            event_id=event.id,
-            registration_id=registration.id,
-            payload={"offer_expires_at": None if last_call else deadline.isoformat()},
-        )
-        if message is not None:
-            notifications.append(message)
-        if free <= 0:
-            break
+            if message is not None:
+                notifications.append(message)
+            if free <= 0:
+                break
     return notifications
 
 
@@ -650,12 +646,7 @@ async def lock_event(session: AsyncSession, event_id: int) -> Event:
 
     On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
     """
-    event = await session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .with_for_update(of=Event)
-        .execution_options(populate_existing=True)
-    )
+    event = await session.scalar(_LOCK_EVENT, {"event_id": event_id})
     if event is None:
         raise NotFound()
     return event
@@ -666,6 +657,81 @@ async def require_organiser(session: AsyncSession, member_id: int) -> Member:
     if member is None or not member.is_organiser:
         raise NotAllowed()
     return member
+
+
+# --- statements ---------------------------------------------------------------------------------
+# The statements of the hot path are built once: building a select (coercing every clause) and
+# computing its cache key cost more than SQLite takes to run it.
+
+_LOCK_EVENT = (
+    select(Event)
+    .where(Event.id == bindparam("event_id"))
+    .with_for_update(of=Event)
+    .execution_options(populate_existing=True)
+)
+_SEAT_USAGE = select(
+    func.coalesce(
+        func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
+    ).label("held"),
+    func.coalesce(func.max(Registration.queue_seq), 0).label("last_seq"),
+    func.coalesce(func.sum(case((Registration.status == S.WAITLISTED, 1), else_=0)), 0).label(
+        "waiting"
+    ),
+).where(Registration.event_id == bindparam("event_id"))
+# Everything ``register`` decides on besides the event, in one query after the event's lock
+# (so on PostgreSQL too it sees every change committed before): the member, their registration
+# if they ever had one, and the event's seat usage.
+_usage = _SEAT_USAGE.subquery("usage")
+_REGISTRANT = (
+    select(
+        Member.id,
+        Member.network_id,
+        Member.affiliation,
+        Member.role,
+        Registration,
+        _usage.c.held,
+        _usage.c.last_seq,
+        _usage.c.waiting,
+    )
+    .select_from(Member)
+    .join(_usage, true())
+    .outerjoin(
+        Registration,
+        and_(
+            Registration.member_id == Member.id,
+            Registration.event_id == bindparam("event_id"),
+        ),
+    )
+    .where(Member.id == bindparam("member_id"))
+    .options(lazyload(Registration.event))
+    .execution_options(populate_existing=True)
+)
+# The event is the one the operation holds (see ``_attach``): no join to load it again.
+_REGISTRATION_OF = (
+    select(Registration)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.member_id == bindparam("member_id"),
+    )
+    .options(lazyload(Registration.event))
+    .execution_options(populate_existing=True)
+)
+_PAGE = 8
+_NO_LIMIT = 1_000_000
+_WAITING_PAGE = (
+    select(Registration)
+    .where(
+        Registration.event_id == bindparam("event_id"),
+        Registration.status == S.WAITLISTED,
+        Registration.queue_seq > bindparam("after"),
+        Registration.party_size <= bindparam("seats"),
+    )
+    .order_by(Registration.queue_seq)
+    .limit(_PAGE)
+    .options(lazyload(Registration.event))
+)
+# A Core insert: history rows are never read back in the transaction that writes them.
+_INSERT_CHANGE = insert(cast(Table, RegistrationChange.__table__))
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -687,27 +753,53 @@ def _check_party_size(party_size: int, policy: RegistrationPolicy) -> None:
         raise PartySizeInvalid(maximum=policy.max_party_size)
 
 
-async def _member(session: AsyncSession, member_id: int) -> Member:
-    member = await session.get(Member, member_id)
-    if member is None:
+@dataclass(frozen=True)
+class _Registrant:
+    """What a registration needs to know of the member (no entity: nothing to track)."""
+
+    id: int
+    network_id: int | None
+    affiliation: Affiliation | None
+    is_organiser: bool
+
+
+async def _registrant(
+    session: AsyncSession, event: Event, member_id: int
+) -> tuple[_Registrant, Registration | None, SeatUsage]:
+    """The member, their registration for the event if they ever had one, and the event's
+    seat usage (one query; the caller holds the event's lock)."""
+    row = (
+        await session.execute(_REGISTRANT, {"member_id": member_id, "event_id": event.id})
+    ).one_or_none()
+    if row is None:
         raise NotFound()
-    return member
+    registrant = _Registrant(row.id, row.network_id, row.affiliation, row.role in ORGANISER_ROLES)
+    if row.Registration is not None:
+        _attach(row.Registration, event)
+    usage = SeatUsage(held=int(row.held), last_seq=int(row.last_seq), waiting=int(row.waiting))
+    return registrant, row.Registration, usage
 
 
-def _group_of(member: Member) -> str:
+def _group_of(member: _Registrant) -> str:
     if member.network_id is not None:
         return f"network:{member.network_id}"
     return f"affiliation:{member.affiliation or 'unknown'}"
 
 
 async def _registration_of(
-    session: AsyncSession, event_id: int, member_id: int
+    session: AsyncSession, event: Event, member_id: int
 ) -> Registration | None:
-    return await session.scalar(
-        select(Registration)
-        .where(Registration.event_id == event_id, Registration.member_id == member_id)
-        .execution_options(populate_existing=True)
+    registration = await session.scalar(
+        _REGISTRATION_OF, {"event_id": event.id, "member_id": member_id}
     )
+    if registration is not None:
+        _attach(registration, event)
+    return registration
+
+
+def _attach(registration: Registration, event: Event) -> None:
+    """Give a registration read without its event (the caller holds it) its ``event``."""
+    set_committed_value(registration, "event", event)
 
 
 async def _registration_by_id(session: AsyncSession, registration_id: int) -> Registration:
@@ -718,18 +810,29 @@ async def _registration_by_id(session: AsyncSession, registration_id: int) -> Re
 
 
 async def _seat_usage(session: AsyncSession, event: Event) -> SeatUsage:
-    held_seats = func.coalesce(
-        func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
-    )
-    waiting = func.coalesce(func.sum(case((Registration.status == S.WAITLISTED, 1), else_=0)), 0)
-    row = (
-        await session.execute(
-            select(held_seats, func.coalesce(func.max(Registration.queue_seq), 0), waiting).where(
-                Registration.event_id == event.id
-            )
-        )
-    ).one()
+    row = (await session.execute(_SEAT_USAGE, {"event_id": event.id})).one()
     return SeatUsage(held=int(row[0]), last_seq=int(row[1]), waiting=int(row[2]))
+
+
+async def _waiting_in_order(
+    session: AsyncSession, event: Event, *, seats: float
+) -> AsyncGenerator[Registration, None]:
+    """The waitlist in order, parties of at most ``seats``, read a page at a time: a freed seat
+    usually goes to the first in line, and a long waitlist need not be loaded for it."""
+    after = 0
+    while True:
+        page = (
+            await session.scalars(
+                _WAITING_PAGE,
+                {"event_id": event.id, "after": after, "seats": min(seats, _NO_LIMIT)},
+            )
+        ).all()
+        for registration in page:
+            _attach(registration, event)
+            yield registration
+        if len(page) < _PAGE:
+            return
+        after = page[-1].queue_seq
 
 
 def _fair_share_active(event: Event, now: datetime) -> bool:
@@ -793,20 +896,30 @@ async def _transition(
 ) -> None:
     """Change the status, write the history row and bring the reminders in step: the only place
     a status is set."""
-    change = RegistrationChange(
-        at=now,
-        actor_id=actor_id,
-        from_status=getattr(registration, "status", None),
-        to_status=to_status,
-        party_size=registration.party_size,
-        reason=reason,
-        note=note,
-    )
-    change.registration = registration
+    stored = inspect(registration).has_identity
+    from_status = registration.status if stored else None
     registration.status = to_status
     registration.updated_at = now
-    session.add(change)
-    await sync_reminders(session, registration, event, policy.reminders, now)
+    if not stored:
+        await session.flush()  # the history row (and the reminders' keys) need its id
+    # History rows are only ever inserted: a plain INSERT, no unit-of-work bookkeeping.
+    await session.execute(
+        _INSERT_CHANGE,
+        {
+            "registration_id": registration.id,
+            "at": now,
+            "actor_id": actor_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "party_size": registration.party_size,
+            "reason": reason,
+            "note": note,
+        },
+    )
+    # Reminders exist only for someone coming: a move between the other statuses (joining the
+    # waitlist, an offer, cancelling a waitlist place) has none to add or to skip.
+    if from_status in COMING or to_status in COMING:
+        await sync_reminders(session, registration, event, policy.reminders, now)
 
 
 async def _audit(
@@ -885,7 +998,7 @@ async def check_in_self(
         raise EventCancelled()
     if not event.starts_at - CHECK_IN_OPENS <= now < event.ends_at:
         raise NotAllowed()
-    registration = await _registration_of(session, event.id, member_id)
+    registration = await _registration_of(session, event, member_id)
     if registration is None or registration.status not in (S.CONFIRMED, S.NO_SHOW, S.ATTENDED):
         raise NotRegistered()
     if registration.status is S.ATTENDED:

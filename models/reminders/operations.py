@@ -11,18 +11,43 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
-from models.outbox.operations import enqueue, note_due
+from models.outbox.operations import NewMessage, enqueue_new, note_due
 from models.registrations.entities import Registration, RegistrationStatus
 from models.reminders.policy import FEEDBACK_DELAY, ReminderPolicy, ReminderPreference
 
 _FOLLOWS_REGISTRATION = (NotificationKind.REMINDER, NotificationKind.FEEDBACK_REQUEST)
+# Statuses of someone coming to the event: only they have reminders (and a feedback question).
+COMING = (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+_NOT_WANTED = "no longer wanted"
+# Every follow-up row that matters: the pending ones (to skip those no longer wanted) and any
+# with a wanted key, whatever its status (a sent or skipped row's key must not be inserted
+# again). Older skipped rows (an earlier place in the queue) stay unread. Built once: it runs on
+# every change of a registration.
+_PREFERENCE = select(Member.reminder_preference).where(Member.id == bindparam("member_id"))
+_SKIP_PENDING_FOLLOW_UPS = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.registration_id == bindparam("of_registration"),
+        OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
+        OutboxMessage.status == DeliveryStatus.PENDING,
+    )
+    .values(status=DeliveryStatus.SKIPPED, last_error=_NOT_WANTED)
+)
+_FOLLOW_UPS = select(OutboxMessage).where(
+    OutboxMessage.registration_id == bindparam("registration_id"),
+    OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
+    or_(
+        OutboxMessage.status == DeliveryStatus.PENDING,
+        OutboxMessage.idempotency_key.in_(bindparam("wanted", expanding=True)),
+    ),
+)
 
 
 async def sync_reminders(
@@ -36,15 +61,15 @@ async def sync_reminders(
         await session.flush()  # the idempotency keys need the registration's id
     wanted: dict[str, tuple[NotificationKind, datetime]] = {}
     confirmed = registration.status is RegistrationStatus.CONFIRMED
-    coming = registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED)
+    coming = registration.status in COMING
     # The member (their preference) only matters for someone coming: no query on a cancel.
-    member = (
-        await session.get(Member, registration.member_id)
+    chosen = (
+        await session.scalar(_PREFERENCE, {"member_id": registration.member_id})
         if coming and registration.member_id is not None
         else None
     )
-    if coming and member is not None and event.status is EventStatus.PUBLISHED:
-        preference = member.reminder_preference if confirmed else ReminderPreference.NONE
+    if coming and chosen is not None and event.status is EventStatus.PUBLISHED:
+        preference = chosen if confirmed else ReminderPreference.NONE
         for label, due in policy.due_times(event.starts_at, preference, now).items():
             key = f"reminder:{registration.id}:q{registration.queue_seq}:r{event.revision}:{label}"
             wanted[f"{key}:{due.isoformat()}"] = (NotificationKind.REMINDER, due)
@@ -55,19 +80,13 @@ async def sync_reminders(
             NotificationKind.FEEDBACK_REQUEST,
             feedback_due,
         )
-    # One query for every follow-up row that matters: the pending ones (to skip those no longer
-    # wanted) and any with a wanted key, whatever its status (a sent or skipped row's key must
-    # not be inserted again). Older skipped rows (an earlier place in the queue) stay unread.
-    wanted_or_pending = OutboxMessage.status == DeliveryStatus.PENDING
-    if wanted:
-        wanted_or_pending = or_(wanted_or_pending, OutboxMessage.idempotency_key.in_(list(wanted)))
+    if not wanted:
+        # Nothing is wanted (a cancel, say): every pending follow-up is skipped, in one UPDATE.
+        await session.execute(_SKIP_PENDING_FOLLOW_UPS, {"of_registration": registration.id})
+        return
     existing = (
         await session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.registration_id == registration.id,
-                OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
-                wanted_or_pending,
-            )
+            _FOLLOW_UPS, {"registration_id": registration.id, "wanted": list(wanted)}
         )
     ).all()
     present = set()
@@ -80,21 +99,23 @@ async def sync_reminders(
                 note_due(session, message.due_at)
         elif message.status is DeliveryStatus.PENDING:
             message.status = DeliveryStatus.SKIPPED
-            message.last_error = "no longer wanted"
-    for key, (kind, due) in wanted.items():
-        if key in present:
-            continue
-        await enqueue(
-            session,
-            kind=kind,
-            member_id=registration.member_id,
-            due_at=due,
-            key=key,
-            event_id=event.id,
-            registration_id=registration.id,
-            payload={"revision": event.revision},
-            known_new=True,
-        )
+            message.last_error = _NOT_WANTED
+    await enqueue_new(
+        session,
+        [
+            NewMessage(
+                kind=kind,
+                member_id=registration.member_id,
+                due_at=due,
+                key=key,
+                event_id=event.id,
+                registration_id=registration.id,
+                payload={"revision": event.revision},
+            )
+            for key, (kind, due) in wanted.items()
+            if key not in present
+        ],
+    )
 
 
 async def sync_member_reminders(
