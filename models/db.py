@@ -191,6 +191,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
             "PRAGMA foreign_keys=ON",
             "PRAGMA synchronous=NORMAL",
+            # Pages read through a memory map, not a read() each: a connection re-reads
+            # pages after another connection's commit, which is every write here.
+            "PRAGMA mmap_size=268435456",
         ):
             cursor.execute(pragma)
         cursor.close()

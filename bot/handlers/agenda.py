@@ -111,7 +111,7 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
         await ask_network(turn, then=code)
         return
     async with turn.deps.database.transaction() as session:
-        event = await visible_event(session, public_code=code, member=turn.member)
+        event = await visible_event(session, public_code=code, member=turn.member, lock=True)
         outcome = await registrations.register(
             session,
             event_id=event.id,
@@ -194,7 +194,7 @@ async def _act(
     """One of the member's own operations on the event behind a button, then the card as it is
     now, read in the same transaction (so it shows exactly what was committed)."""
     async with turn.deps.database.transaction() as session:
-        event = await visible_event(session, public_code=code, member=turn.member)
+        event = await visible_event(session, public_code=code, member=turn.member, lock=True)
         await operation(
             session,
             event_id=event.id,

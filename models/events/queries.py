@@ -144,9 +144,18 @@ async def event_overviews(
     return overviews
 
 
-async def visible_event(session: AsyncSession, *, public_code: str, member: Member) -> Event:
-    """The event behind a deep link or a button, if this member may see it."""
-    event = await session.scalar(select(Event).where(Event.public_code == public_code))
+async def visible_event(
+    session: AsyncSession, *, public_code: str, member: Member, lock: bool = False
+) -> Event:
+    """The event behind a deep link or a button, if this member may see it.
+
+    ``lock``: locked for a decision in this (write) transaction, as the registration operations
+    lock it; they then do not read it again.
+    """
+    if lock:
+        event: Event | None = await registrations.lock_event(session, public_code=public_code)
+    else:
+        event = await session.scalar(select(Event).where(Event.public_code == public_code))
     if event is None or not event.visible_to(member.network_id, organiser=member.is_organiser):
         raise NotFound()
     return event

@@ -23,9 +23,9 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, inspect, select, true
+from sqlalchemy import Row, Table, and_, bindparam, case, func, insert, inspect, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -88,8 +88,7 @@ async def register(
     if_full: Literal["waitlist", "refuse"] = "waitlist",
 ) -> Outcome:
     """Confirm a seat, or (when full, or the network's fair share is used) join the waitlist."""
-    event = await lock_event(session, event_id)
-    member, existing, usage = await _registrant(session, event, member_id)
+    event, member, existing, usage = await _lock_for_registrant(session, event_id, member_id)
     if not event.visible_to(member.network_id, organiser=member.is_organiser):
         raise NotFound()  # as if it did not exist: a forged or stale button reveals nothing
     _check_open_for_registration(event, now)
@@ -158,10 +157,9 @@ async def cancel(
     reason: str = "cancelled",
 ) -> Outcome:
     """Cancel one's own registration or waitlist place; a freed seat moves the waitlist up."""
-    event = await lock_event(session, event_id)
+    event, registration = await _lock_with_registration(session, event_id, member_id)
     if now >= event.starts_at:
         raise EventStarted()
-    registration = await _registration_of(session, event, member_id)
     if registration is None or not registration.is_active:
         raise NotRegistered()
     freed = registration.holds_seats
@@ -641,15 +639,83 @@ async def waitlist_position(session: AsyncSession, registration: Registration) -
     return await _position(session, registration)
 
 
-async def lock_event(session: AsyncSession, event_id: int) -> Event:
-    """Load the event for a decision, locking its row (PostgreSQL) until the transaction ends.
+async def lock_event(
+    session: AsyncSession, event_id: int | None = None, *, public_code: str | None = None
+) -> Event:
+    """Load the event for a decision (by id or by its public code), locking its row
+    (PostgreSQL) until the transaction ends.
 
     On SQLite the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    An event locked earlier in the same transaction is not read again: the lock still holds,
+    and the session's copy is the current state.
     """
-    event = await session.scalar(_LOCK_EVENT, {"event_id": event_id})
+    locked = _locked_events(session)
+    if event_id is not None and event_id in locked:
+        return locked[event_id]
+    if event_id is not None:
+        event = await session.scalar(_LOCK_EVENT, {"event_id": event_id})
+    else:
+        event = await session.scalar(_LOCK_EVENT_BY_CODE, {"public_code": public_code})
     if event is None:
         raise NotFound()
+    locked[event.id] = event
     return event
+
+
+async def _lock_for_registrant(
+    session: AsyncSession, event_id: int, member_id: int
+) -> tuple[Event, _Registrant, Registration | None, SeatUsage]:
+    """The event locked, then what ``register`` decides on (see ``_registrant``)."""
+    if not _holds_whole_database(session) or event_id in _locked_events(session):
+        event = await lock_event(session, event_id)
+        return (event, *await _registrant(session, event, member_id))
+    row = (
+        await session.execute(
+            _EVENT_WITH_REGISTRANT, {"event_id": event_id, "member_id": member_id}
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    _locked_events(session)[event_id] = row.Event
+    return (row.Event, *_registrant_of(row, row.Event))
+
+
+async def _lock_with_registration(
+    session: AsyncSession, event_id: int, member_id: int
+) -> tuple[Event, Registration | None]:
+    """The event locked, then the member's registration for it (if they ever had one)."""
+    if not _holds_whole_database(session) or event_id in _locked_events(session):
+        event = await lock_event(session, event_id)
+        return event, await _registration_of(session, event, member_id)
+    row = (
+        await session.execute(
+            _EVENT_WITH_REGISTRATION, {"event_id": event_id, "member_id": member_id}
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    _locked_events(session)[event_id] = row.Event
+    if row.Registration is not None:
+        _attach(row.Registration, row.Event)
+    return row.Event, row.Registration
+
+
+def _holds_whole_database(session: AsyncSession) -> bool:
+    """SQLite: a write transaction holds the whole database from its start (BEGIN IMMEDIATE),
+    so the event and what an operation decides on can be read in one query. On PostgreSQL the
+    event's row lock comes first and the rest is read after it (a join in the locking query
+    would read the other tables as they were before the lock was granted)."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _locked_events(session: AsyncSession) -> dict[int, Event]:
+    """The events locked in the session's current transaction (a new transaction starts empty)."""
+    transaction = session.sync_session.get_transaction()
+    memo = session.info.get(_LOCKED)
+    if memo is None or memo[0] is not transaction:
+        memo = session.info[_LOCKED] = (transaction, {})
+    locked: dict[int, Event] = memo[1]
+    return locked
 
 
 async def require_organiser(session: AsyncSession, member_id: int) -> Member:
@@ -669,6 +735,13 @@ _LOCK_EVENT = (
     .with_for_update(of=Event)
     .execution_options(populate_existing=True)
 )
+_LOCK_EVENT_BY_CODE = (
+    select(Event)
+    .where(Event.public_code == bindparam("public_code"))
+    .with_for_update(of=Event)
+    .execution_options(populate_existing=True)
+)
+_LOCKED = "registrations_locked_events"  # session.info: (transaction, {event id: event})
 _SEAT_USAGE = select(
     func.coalesce(
         func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
@@ -703,6 +776,20 @@ _REGISTRANT = (
         ),
     )
     .where(Member.id == bindparam("member_id"))
+    .options(lazyload(Registration.event))
+    .execution_options(populate_existing=True)
+)
+# SQLite (see ``_holds_whole_database``): the event with the rest, in one query.
+_EVENT_WITH_REGISTRANT = _REGISTRANT.add_columns(Event).join(
+    Event, Event.id == bindparam("event_id")
+)
+_EVENT_WITH_REGISTRATION = (
+    select(Event, Registration)
+    .outerjoin(
+        Registration,
+        and_(Registration.event_id == Event.id, Registration.member_id == bindparam("member_id")),
+    )
+    .where(Event.id == bindparam("event_id"))
     .options(lazyload(Registration.event))
     .execution_options(populate_existing=True)
 )
@@ -773,6 +860,12 @@ async def _registrant(
     ).one_or_none()
     if row is None:
         raise NotFound()
+    return _registrant_of(row, event)
+
+
+def _registrant_of(
+    row: Row[Any], event: Event
+) -> tuple[_Registrant, Registration | None, SeatUsage]:
     registrant = _Registrant(row.id, row.network_id, row.affiliation, row.role in ORGANISER_ROLES)
     if row.Registration is not None:
         _attach(row.Registration, event)
@@ -919,7 +1012,7 @@ async def _transition(
     # Reminders exist only for someone coming: a move between the other statuses (joining the
     # waitlist, an offer, cancelling a waitlist place) has none to add or to skip.
     if from_status in COMING or to_status in COMING:
-        await sync_reminders(session, registration, event, policy.reminders, now)
+        await sync_reminders(session, registration, event, policy.reminders, now, fresh=not stored)
 
 
 async def _audit(

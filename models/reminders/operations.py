@@ -56,7 +56,11 @@ async def sync_reminders(
     event: Event,
     policy: ReminderPolicy,
     now: datetime,
+    *,
+    fresh: bool = False,
 ) -> None:
+    """``fresh``: the registration was inserted in this transaction, so it has no follow-ups
+    yet and there is nothing to look up."""
     if registration in session.new:
         await session.flush()  # the idempotency keys need the registration's id
     wanted: dict[str, tuple[NotificationKind, datetime]] = {}
@@ -85,10 +89,14 @@ async def sync_reminders(
         await session.execute(_SKIP_PENDING_FOLLOW_UPS, {"of_registration": registration.id})
         return
     existing = (
-        await session.scalars(
-            _FOLLOW_UPS, {"registration_id": registration.id, "wanted": list(wanted)}
-        )
-    ).all()
+        []
+        if fresh
+        else (
+            await session.scalars(
+                _FOLLOW_UPS, {"registration_id": registration.id, "wanted": list(wanted)}
+            )
+        ).all()
+    )
     present = set()
     for message in existing:
         present.add(message.idempotency_key)

@@ -49,15 +49,22 @@ async def test_seeding_again_changes_nothing_and_keeps_edits(db):
     async with db.transaction() as session:
         network = await session.scalar(select(Network).where(Network.slug == "wyck"))
         assert network is not None
-        network.name = "Buurtnetwerk Wyck"
-    async with db.transaction() as session:
-        report = await load_reference_data(session)
-    assert not report.changed
-    async with db.read() as session:
-        assert (
-            await session.scalar(select(Network.name).where(Network.slug == "wyck"))
-            == "Buurtnetwerk Wyck"
-        )
+        original, network.name = network.name, "Buurtnetwerk Wyck"
+    try:
+        async with db.transaction() as session:
+            report = await load_reference_data(session)
+        assert not report.changed
+        async with db.read() as session:
+            assert (
+                await session.scalar(select(Network.name).where(Network.slug == "wyck"))
+                == "Buurtnetwerk Wyck"
+            )
+    finally:
+        # PostgreSQL keeps the reference data from test to test (only the rest is emptied).
+        async with db.transaction() as session:
+            network = await session.scalar(select(Network).where(Network.slug == "wyck"))
+            assert network is not None
+            network.name = original
 
 
 async def test_find_networks_by_part_of_a_name_or_buurt(db):
