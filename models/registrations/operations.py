@@ -58,6 +58,7 @@ from models.registrations.entities import (
 )
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.operations import COMING, sync_reminders
+from models.reminders.policy import ReminderPreference
 
 S = RegistrationStatus
 # Attendance can be taken from a little before the start.
@@ -118,7 +119,15 @@ async def register(
     if status is S.WAITLISTED and fits:
         reason = "waitlisted_fair_share"
     await _transition(
-        session, event, registration, status, now, actor_id=member.id, reason=reason, policy=policy
+        session,
+        event,
+        registration,
+        status,
+        now,
+        actor_id=member.id,
+        reason=reason,
+        policy=policy,
+        preference=member.reminder_preference,
     )
     await session.flush()
     # At the back of the queue (queue_seq is the highest): everyone waiting is ahead.
@@ -326,7 +335,7 @@ async def fill_free_seats(
     usage = await _seat_usage(session, event)
     # Without a capacity only fair share keeps people waiting: every seat is free.
     free = math.inf if event.capacity is None else event.capacity - usage.held
-    if free <= 0:
+    if free <= 0 or usage.waiting == 0:
         return []
     share_active = _fair_share_active(event, now)
     used_by_group = await _usage_by_group(session, event) if share_active else defaultdict(int)
@@ -761,6 +770,7 @@ _REGISTRANT = (
         Member.network_id,
         Member.affiliation,
         Member.role,
+        Member.reminder_preference,
         Registration,
         _usage.c.held,
         _usage.c.last_seq,
@@ -848,6 +858,7 @@ class _Registrant:
     network_id: int | None
     affiliation: Affiliation | None
     is_organiser: bool
+    reminder_preference: ReminderPreference
 
 
 async def _registrant(
@@ -866,7 +877,13 @@ async def _registrant(
 def _registrant_of(
     row: Row[Any], event: Event
 ) -> tuple[_Registrant, Registration | None, SeatUsage]:
-    registrant = _Registrant(row.id, row.network_id, row.affiliation, row.role in ORGANISER_ROLES)
+    registrant = _Registrant(
+        row.id,
+        row.network_id,
+        row.affiliation,
+        row.role in ORGANISER_ROLES,
+        row.reminder_preference,
+    )
     if row.Registration is not None:
         _attach(row.Registration, event)
     usage = SeatUsage(held=int(row.held), last_seq=int(row.last_seq), waiting=int(row.waiting))
@@ -986,9 +1003,10 @@ async def _transition(
     reason: str,
     policy: RegistrationPolicy,
     note: str | None = None,
+    preference: ReminderPreference | None = None,
 ) -> None:
     """Change the status, write the history row and bring the reminders in step: the only place
-    a status is set."""
+    a status is set. ``preference``: the member's reminder choice, if the caller read it."""
     stored = inspect(registration).has_identity
     from_status = registration.status if stored else None
     registration.status = to_status
@@ -1012,7 +1030,15 @@ async def _transition(
     # Reminders exist only for someone coming: a move between the other statuses (joining the
     # waitlist, an offer, cancelling a waitlist place) has none to add or to skip.
     if from_status in COMING or to_status in COMING:
-        await sync_reminders(session, registration, event, policy.reminders, now, fresh=not stored)
+        await sync_reminders(
+            session,
+            registration,
+            event,
+            policy.reminders,
+            now,
+            fresh=not stored,
+            preference=preference,
+        )
 
 
 async def _audit(

@@ -58,9 +58,11 @@ async def sync_reminders(
     now: datetime,
     *,
     fresh: bool = False,
+    preference: ReminderPreference | None = None,
 ) -> None:
     """``fresh``: the registration was inserted in this transaction, so it has no follow-ups
-    yet and there is nothing to look up."""
+    yet and there is nothing to look up. ``preference``: the member's choice, when the caller
+    has just read it (else it is read here, for someone coming)."""
     if registration in session.new:
         await session.flush()  # the idempotency keys need the registration's id
     wanted: dict[str, tuple[NotificationKind, datetime]] = {}
@@ -68,7 +70,7 @@ async def sync_reminders(
     coming = registration.status in COMING
     # The member (their preference) only matters for someone coming: no query on a cancel.
     chosen = (
-        await session.scalar(_PREFERENCE, {"member_id": registration.member_id})
+        preference or await session.scalar(_PREFERENCE, {"member_id": registration.member_id})
         if coming and registration.member_id is not None
         else None
     )
