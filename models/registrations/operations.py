@@ -25,7 +25,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, case, func, insert, inspect, select, true
+from sqlalchemy import (
+    Row,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -751,10 +763,12 @@ _LOCK_EVENT_BY_CODE = (
     .execution_options(populate_existing=True)
 )
 _LOCKED = "registrations_locked_events"  # session.info: (transaction, {event id: event})
+# Spelled out rather than IN (...): an IN list is expanded anew at every execution.
+_holds_seats = or_(*(Registration.status == status for status in HOLDS_SEATS))
 _SEAT_USAGE = select(
-    func.coalesce(
-        func.sum(case((Registration.status.in_(HOLDS_SEATS), Registration.party_size), else_=0)), 0
-    ).label("held"),
+    func.coalesce(func.sum(case((_holds_seats, Registration.party_size), else_=0)), 0).label(
+        "held"
+    ),
     func.coalesce(func.max(Registration.queue_seq), 0).label("last_seq"),
     func.coalesce(func.sum(case((Registration.status == S.WAITLISTED, 1), else_=0)), 0).label(
         "waiting"
