@@ -111,6 +111,14 @@ async def register(
         return Outcome(
             existing, changed=False, waitlist_position=await _position(session, existing)
         )
+    released: list[OutboxMessage] = []
+    if _release_pending(event, usage, now, policy):
+        # Seats held back for fair share go to the waitlist at the release moment; the sweep
+        # hands them out within a minute, but a newcomer must not overtake those waiting.
+        released = await fill_free_seats(
+            session, event, now, policy, trigger=f"release-{_stamp(event.fair_share_until)}"
+        )
+        usage = await _seat_usage(session, event)
 
     fits = event.capacity is None or usage.held + party_size <= event.capacity
     group = _group_of(member)
@@ -144,7 +152,7 @@ async def register(
     await session.flush()
     # At the back of the queue (queue_seq is the highest): everyone waiting is ahead.
     position = usage.waiting + 1 if status is S.WAITLISTED else None
-    return Outcome(registration, waitlist_position=position)
+    return Outcome(registration, notifications=released, waitlist_position=position)
 
 
 async def join_waitlist(
@@ -957,6 +965,22 @@ async def _waiting_in_order(
         if len(page) < _PAGE:
             return
         after = page[-1].queue_seq
+
+
+def _release_pending(
+    event: Event, usage: SeatUsage, now: datetime, policy: RegistrationPolicy
+) -> bool:
+    """The fair share's release moment has passed, people wait and seats are free: the release
+    sweep (``release_fair_share``) may not have run yet. Not in the last call, where free seats
+    are for whoever claims them first."""
+    return (
+        event.fair_share_per_network is not None
+        and event.fair_share_until is not None
+        and now >= event.fair_share_until
+        and usage.waiting > 0
+        and (event.capacity is None or usage.held < event.capacity)
+        and not policy.is_last_call(now, event.starts_at)
+    )
 
 
 def _fair_share_active(event: Event, now: datetime) -> bool:

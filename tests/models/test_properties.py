@@ -751,6 +751,21 @@ class StepCheck:
         event = self.before.events[reg.event_id]
         others = [r for r in self.before.of_event(reg.event_id) if r.id != reg.id]
         seats = held(others, lambda r: r.status)
+        waiting = [r for r in others if r.status is S.WAITLISTED]
+        if (
+            event.share is not None
+            and event.share_until is not None
+            and self.now >= event.share_until
+            and waiting
+            and free_seats(event, seats) > 0
+            and not self.machine.policy.is_last_call(self.now, event.starts_at)
+        ):
+            # The release moment passed before its sweep ran: those waiting get the seats first.
+            expected.fills.add(reg.event_id)
+            released = first_that_fit(
+                waiting, free_seats(event, seats), None, held_by_group(others, lambda r: r.status)
+            )
+            seats += sum(r.party_size for r in released)
         fits = event.capacity is None or seats + reg.party_size <= event.capacity
         within = not share_active(event, self.now) or (
             held_by_group(others, lambda r: r.status)[reg.group] + reg.party_size

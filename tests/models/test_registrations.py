@@ -342,6 +342,36 @@ async def test_fair_share_waitlists_beyond_the_share_until_release(db, clock, po
         assert await ops.release_fair_share(session, now=clock(), policy=policy) == []
 
 
+async def test_after_the_release_moment_those_waiting_go_before_a_newcomer(db, clock, policy):
+    """Between the release moment and the sweep, a newcomer does not take the seat of someone
+    who waited only because of fair share: registering hands out the released seats first."""
+    event = await make_event(
+        db,
+        clock(),
+        capacity=3,
+        fair_share_per_network=1,
+        fair_share_until=clock() + timedelta(days=7),
+    )
+    w1, w2 = [await make_member(db, name=f"W{i}", network="wyck") for i in range(2)]
+    amby, belfort = (
+        await make_member(db, name="Amby", network="amby"),
+        await make_member(db, name="Belfort", network="belfort-daalhof"),
+    )
+    await register(db, clock, policy, event.id, w1.id)
+    assert (await register(db, clock, policy, event.id, w2.id)).registration.status is S.WAITLISTED
+    clock.advance(timedelta(days=7, seconds=1))  # released; the sweep has not run yet
+    outcome = await register(db, clock, policy, event.id, amby.id)
+    assert outcome.registration.status is S.CONFIRMED  # the third seat is still free
+    assert await status_of(db, event.id, w2.id) is S.OFFERED
+    assert [(n.kind, n.member_id) for n in outcome.notifications] == [
+        (NotificationKind.SEAT_OFFERED, w2.id)
+    ]
+    late = await register(db, clock, policy, event.id, belfort.id)
+    assert late.registration.status is S.WAITLISTED and late.waitlist_position == 1
+    async with db.transaction() as session:  # the sweep finds nothing left to do
+        assert await ops.release_fair_share(session, now=clock(), policy=policy) == []
+
+
 async def test_cancel_without_registration_is_refused(db, clock, policy):
     event = await make_event(db, clock(), capacity=2)
     anna = await make_member(db)
