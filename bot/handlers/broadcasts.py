@@ -29,7 +29,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import (
     Bot,
@@ -48,13 +47,13 @@ from bot.context import Buttons, Turn, begin_turn, escape
 from bot.render import KIND_ICONS, short, title
 from buurtagenda.i18n import N_, Translator, translator
 from models.broadcasts import operations as ops
+from models.broadcasts import queries
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.clock import Clock
 from models.db import Database
 from models.errors import DomainError
 from models.events.entities import Event
 from models.members.entities import Member
-from models.networks.entities import Network
 from models.networks.reference import all_networks
 
 log = logging.getLogger(__name__)
@@ -733,9 +732,7 @@ async def describe_audience(session: AsyncSession, t: Translator, audience: dict
         return t("iedereen")
     if kind == ops.NETWORKS:
         ids = audience.get("network_ids", [])
-        names = sorted(
-            (await session.scalars(select(Network.name).where(Network.id.in_(ids)))).all()
-        )
+        names = await queries.network_names(session, ids)
         return t.plural(
             "{n} buurtnetwerk ({names})",
             "{n} buurtnetwerken ({names})",
@@ -908,9 +905,7 @@ class BroadcastProgress:
     async def tick(self) -> None:
         now = self.clock()
         async with self.database.read() as session:
-            active = await session.scalar(
-                select(func.count()).where(Broadcast.status.in_([B.SCHEDULED, B.SENDING]))
-            )
+            active = await queries.any_pending(session)
         if active:
             async with self.database.transaction() as session:
                 changes = await ops.advance_broadcasts(session, now=now)
@@ -968,16 +963,11 @@ class BroadcastProgress:
             return
         now = self.clock()
         async with self.database.read() as session:
-            sending = await session.scalar(
-                select(func.count()).where(Broadcast.status == B.SENDING)
-            )
-            scheduled = await session.scalar(
-                select(func.min(Broadcast.send_at)).where(Broadcast.status == B.SCHEDULED)
-            )
-        if sending:
+            state = await queries.sending_state(session)
+        if state.sending:
             self._schedule(now + timedelta(seconds=self.interval_s))
-        elif scheduled is not None:
-            self._schedule(max(scheduled, now + timedelta(seconds=self.interval_s)))
+        elif state.next_scheduled is not None:
+            self._schedule(max(state.next_scheduled, now + timedelta(seconds=self.interval_s)))
         elif self.scheduler.get_job(self.JOB) is not None:
             self.scheduler.remove_job(self.JOB)
 
