@@ -140,13 +140,15 @@ class Dispatcher:
         """Sweep periodically, wake on new rows, and do a first round now."""
         assert self.scheduler is not None
         self.scheduler.add_job(
-            self._round_job,
+            self._sweep_job,
             "interval",
             seconds=self.settings.sweep_seconds,
             id=SWEEP_JOB,
             replace_existing=True,
             coalesce=True,
-            max_instances=1,
+            # A sweep during a long round (a broadcast) returns at once (``_sweep_job``); with
+            # max_instances=1 APScheduler would skip it with a warning every sweep instead.
+            max_instances=2,
         )
         self.database.on_outbox_commit(self.wake)
         self.wake(self.clock())
@@ -174,6 +176,12 @@ class Dispatcher:
             # job, dropped) until the next sweep. ``self.lock`` keeps rounds one at a time.
             max_instances=2,
         )
+
+    async def _sweep_job(self) -> None:
+        """The safety net: a round, unless one is running (it arranges the next wake itself)."""
+        if self.lock.locked():
+            return
+        await self._round_job()
 
     async def _round_job(self) -> None:
         try:

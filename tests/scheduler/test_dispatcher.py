@@ -285,6 +285,18 @@ async def test_a_commit_with_outbox_rows_wakes_the_dispatcher_at_the_due_time(ri
         scheduler.shutdown(wait=False)
 
 
+async def test_a_sweep_during_a_running_round_leaves_it_alone(rig: Rig):
+    anna = rig.emulator.user("Anna")
+    await registered(rig, anna, starts_in=timedelta(days=14))
+    rig.clock.advance(timedelta(days=7))  # a reminder is due
+    dispatcher = rig.dispatcher()
+    async with dispatcher.lock:  # a round (a long broadcast, say) is running
+        await asyncio.wait_for(dispatcher._sweep_job(), timeout=5)  # returns, does not wait
+        assert texts(anna) == []
+    await dispatcher._sweep_job()  # no round running: the sweep sends what is due
+    assert len(texts(anna)) == 1
+
+
 @pytest.mark.postgres
 async def test_two_dispatchers_never_claim_the_same_row(rig_both: Rig):
     rig = rig_both
