@@ -9,8 +9,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import Turn, escape
-from models.events.queries import member_registration, visible_event
+from models.events.queries import visible_event
 from models.feeds.operations import feed_token_for, feed_token_of, rotate_feed_token
+from models.registrations import operations as registrations
 from web.feeds.ical import event_ics
 from web.feeds.routes import personal_feed_links
 
@@ -19,9 +20,7 @@ async def on_calendar_file(turn: Turn, code: str) -> None:
     """The event as a calendar document (with the member's place, if any)."""
     async with turn.deps.database.read() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
-        registration = await member_registration(
-            session, event_id=event.id, member_id=turn.member.id
-        )
+        registration = await registrations.registration_of(session, event, turn.member.id)
         document = event_ics(
             event,
             public_url=turn.deps.public_url,

@@ -485,15 +485,7 @@ async def create_broadcast(
     _attach(broadcast, attachment)
     session.add(broadcast)
     await session.flush()
-    await record(
-        session,
-        actor_id=actor_id,
-        action="broadcast.create",
-        object_type="broadcast",
-        object_id=broadcast.id,
-        now=now,
-        after=_snapshot(broadcast),
-    )
+    await _audit(session, broadcast, "broadcast.create", actor_id, now)
     return broadcast
 
 
@@ -532,16 +524,7 @@ async def update_draft(
         _attach(broadcast, None)
     broadcast.updated_at = now
     await session.flush()
-    await record(
-        session,
-        actor_id=actor_id,
-        action="broadcast.update",
-        object_type="broadcast",
-        object_id=broadcast.id,
-        now=now,
-        before=before,
-        after=_snapshot(broadcast),
-    )
+    await _audit(session, broadcast, "broadcast.update", actor_id, now, before=before)
     return broadcast
 
 
@@ -613,16 +596,7 @@ async def confirm_broadcast(
     broadcast.recipients = len(members)
     broadcast.updated_at = now
     await session.flush()
-    await record(
-        session,
-        actor_id=actor_id,
-        action="broadcast.confirm",
-        object_type="broadcast",
-        object_id=broadcast.id,
-        now=now,
-        before=before,
-        after=_snapshot(broadcast),
-    )
+    await _audit(session, broadcast, "broadcast.confirm", actor_id, now, before=before)
     return broadcast
 
 
@@ -654,15 +628,8 @@ async def cancel_broadcast(
     broadcast.status = B.CANCELLED
     broadcast.updated_at = now
     await session.flush()
-    await record(
-        session,
-        actor_id=actor_id,
-        action="broadcast.cancel",
-        object_type="broadcast",
-        object_id=broadcast.id,
-        now=now,
-        before=before,
-        after={**_snapshot(broadcast), "stopped": stopped},
+    await _audit(
+        session, broadcast, "broadcast.cancel", actor_id, now, before=before, stopped=stopped
     )
     return stopped
 
@@ -680,16 +647,7 @@ async def discard_draft(
     broadcast.status = B.CANCELLED
     broadcast.updated_at = now
     await session.flush()
-    await record(
-        session,
-        actor_id=actor_id,
-        action="broadcast.discard",
-        object_type="broadcast",
-        object_id=broadcast.id,
-        now=now,
-        before=before,
-        after=_snapshot(broadcast),
-    )
+    await _audit(session, broadcast, "broadcast.discard", actor_id, now, before=before)
     return True
 
 
@@ -838,6 +796,29 @@ def _attach(broadcast: Broadcast, attachment: Attachment | None) -> None:
     broadcast.attachment = attachment.data if attachment else None
     broadcast.attachment_kind = attachment.kind if attachment else None
     broadcast.attachment_name = (attachment.name[:200] or None) if attachment else None
+
+
+async def _audit(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    action: str,
+    actor_id: int,
+    now: datetime,
+    *,
+    before: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
+    """An organiser's step on a broadcast in the audit log: the broadcast after it (and before)."""
+    await record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        object_type="broadcast",
+        object_id=broadcast.id,
+        now=now,
+        before=before,
+        after={**_snapshot(broadcast), **extra},
+    )
 
 
 def _snapshot(broadcast: Broadcast) -> dict[str, Any]:

@@ -161,17 +161,6 @@ async def visible_event(
     return event
 
 
-async def member_registration(
-    session: AsyncSession, *, event_id: int, member_id: int
-) -> Registration | None:
-    """The member's registration for the event, if they ever had one (also a cancelled one)."""
-    return await session.scalar(
-        select(Registration).where(
-            Registration.event_id == event_id, Registration.member_id == member_id
-        )
-    )
-
-
 async def my_registrations(
     session: AsyncSession, *, member_id: int, now: datetime
 ) -> list[Registration]:

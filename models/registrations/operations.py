@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
+    Executable,
     Row,
     Table,
     and_,
@@ -226,7 +227,7 @@ async def claim_seat(
         raise EventCancelled()
     if now >= event.starts_at:
         raise EventStarted()
-    registration = await _registration_of(session, event, member_id)
+    registration = await registration_of(session, event, member_id)
     if registration is None:
         raise NoOpenOffer()
     if registration.status is S.CONFIRMED:
@@ -270,7 +271,7 @@ async def decline_offer(
 ) -> Outcome:
     """ "Laat maar": give the offered seat back; it goes to the next on the waitlist."""
     event = await lock_event(session, event_id)
-    registration = await _registration_of(session, event, member_id)
+    registration = await registration_of(session, event, member_id)
     if registration is None or registration.status is not S.OFFERED:
         raise NoOpenOffer()
     registration.offer_expires_at = None
@@ -304,7 +305,7 @@ async def change_party_size(
     event = await lock_event(session, event_id)
     _check_open_for_registration(event, now)
     _check_party_size(party_size, policy)
-    registration = await _registration_of(session, event, member_id)
+    registration = await registration_of(session, event, member_id)
     if registration is None or not registration.is_active:
         raise NotRegistered()
     extra = party_size - registration.party_size
@@ -695,38 +696,39 @@ async def _lock_for_registrant(
     session: AsyncSession, event_id: int, member_id: int
 ) -> tuple[Event, _Registrant, Registration | None, SeatUsage]:
     """The event locked, then what ``register`` decides on (see ``_registrant``)."""
-    if not _holds_whole_database(session) or event_id in _locked_events(session):
-        event = await lock_event(session, event_id)
-        return (event, *await _registrant(session, event, member_id))
-    row = (
-        await session.execute(
-            _EVENT_WITH_REGISTRANT, {"event_id": event_id, "member_id": member_id}
-        )
-    ).one_or_none()
+    event, row = await _lock_reading(session, event_id, member_id, _EVENT_WITH_REGISTRANT)
     if row is None:
-        raise NotFound()
-    _locked_events(session)[event_id] = row.Event
-    return (row.Event, *_registrant_of(row, row.Event))
+        return (event, *await _registrant(session, event, member_id))
+    return (event, *_registrant_of(row, event))
 
 
 async def _lock_with_registration(
     session: AsyncSession, event_id: int, member_id: int
 ) -> tuple[Event, Registration | None]:
     """The event locked, then the member's registration for it (if they ever had one)."""
+    event, row = await _lock_reading(session, event_id, member_id, _EVENT_WITH_REGISTRATION)
+    if row is None:
+        return event, await registration_of(session, event, member_id)
+    if row.Registration is not None:
+        _attach(row.Registration, event)
+    return event, row.Registration
+
+
+async def _lock_reading(
+    session: AsyncSession, event_id: int, member_id: int, with_event: Executable
+) -> tuple[Event, Row[Any] | None]:
+    """The event locked and, where one query may read both (``_holds_whole_database``), the row
+    of ``with_event`` (the event with the member's state). None for the row: the caller reads
+    the member's state itself, after the lock."""
     if not _holds_whole_database(session) or event_id in _locked_events(session):
-        event = await lock_event(session, event_id)
-        return event, await _registration_of(session, event, member_id)
+        return await lock_event(session, event_id), None
     row = (
-        await session.execute(
-            _EVENT_WITH_REGISTRATION, {"event_id": event_id, "member_id": member_id}
-        )
+        await session.execute(with_event, {"event_id": event_id, "member_id": member_id})
     ).one_or_none()
     if row is None:
         raise NotFound()
     _locked_events(session)[event_id] = row.Event
-    if row.Registration is not None:
-        _attach(row.Registration, row.Event)
-    return row.Event, row.Registration
+    return row.Event, row
 
 
 def _holds_whole_database(session: AsyncSession) -> bool:
@@ -918,9 +920,10 @@ def _group_of(member: _Registrant) -> str:
     return f"affiliation:{member.affiliation or 'unknown'}"
 
 
-async def _registration_of(
+async def registration_of(
     session: AsyncSession, event: Event, member_id: int
 ) -> Registration | None:
+    """The member's registration for the event, if they ever had one (also a cancelled one)."""
     registration = await session.scalar(
         _REGISTRATION_OF, {"event_id": event.id, "member_id": member_id}
     )
@@ -1123,6 +1126,7 @@ __all__ = [
     "override_confirm",
     "record_attendance",
     "register",
+    "registration_of",
     "release_fair_share",
     "require_organiser",
     "seats_held",
@@ -1155,7 +1159,7 @@ async def check_in_self(
         raise EventCancelled()
     if not event.starts_at - CHECK_IN_OPENS <= now < event.ends_at:
         raise NotAllowed()
-    registration = await _registration_of(session, event, member_id)
+    registration = await registration_of(session, event, member_id)
     if registration is None or registration.status not in (S.CONFIRMED, S.NO_SHOW, S.ATTENDED):
         raise NotRegistered()
     if registration.status is S.ATTENDED:
