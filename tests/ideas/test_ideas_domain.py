@@ -43,6 +43,18 @@ async def unvote(db, clock, member, idea):  # type: ignore[no-untyped-def]
         return await ideas.withdraw_vote(session, member_id=member.id, idea_id=idea.id, now=clock())
 
 
+async def plan(db, clock, policy, actor, idea, event_id, now=None):  # type: ignore[no-untyped-def]
+    async with db.transaction() as session:
+        return await ideas.plan_idea(
+            session,
+            actor_id=actor.id,
+            idea_id=idea.id,
+            event_id=event_id,
+            now=now or clock(),
+            policy=policy,
+        )
+
+
 async def standing(db, member=None, **kwargs):  # type: ignore[no-untyped-def]
     async with db.read() as session:
         rows = await ideas.ranking(session, member_id=member.id if member else None, **kwargs)
@@ -122,15 +134,7 @@ async def test_at_most_five_open_ideas_per_member(db, clock, policy):
     async with db.transaction() as session:  # a withdrawn idea frees a place...
         await ideas.withdraw_idea(session, actor_id=anna.id, idea_id=made[0].id, now=clock())
     await propose(db, clock, anna, title="Idee 6")
-    async with db.transaction() as session:  # ...and so does a planned one
-        await ideas.plan_idea(
-            session,
-            actor_id=organiser.id,
-            idea_id=made[1].id,
-            event_id=event.id,
-            now=clock(),
-            policy=policy,
-        )
+    await plan(db, clock, policy, organiser, made[1], event.id)  # ...and so does a planned one
     await propose(db, clock, anna, title="Idee 7")
     with pytest.raises(ideas.TooManyOpenIdeas):
         await propose(db, clock, anna, title="Idee 8")
@@ -231,24 +235,8 @@ async def test_plan_an_idea_into_a_masterclass_whose_topic_was_open(db, clock, p
     await unvote(db, clock, cor, idea)  # Cor changed his mind: he does not hear of it
 
     with pytest.raises(NotAllowed):  # members cannot plan
-        async with db.transaction() as session:
-            await ideas.plan_idea(
-                session,
-                actor_id=bram.id,
-                idea_id=idea.id,
-                event_id=event.id,
-                now=clock(),
-                policy=policy,
-            )
-    async with db.transaction() as session:
-        outcome = await ideas.plan_idea(
-            session,
-            actor_id=organiser.id,
-            idea_id=idea.id,
-            event_id=event.id,
-            now=clock(),
-            policy=policy,
-        )
+        await plan(db, clock, policy, bram, idea, event.id)
+    outcome = await plan(db, clock, policy, organiser, idea, event.id)
     assert outcome.changed and outcome.idea.status is IdeaStatus.PLANNED
     assert [n.member_id for n in outcome.notifications] == [anna.id, bram.id]
     async with db.read() as session:
@@ -275,15 +263,7 @@ async def test_plan_an_idea_into_a_masterclass_whose_topic_was_open(db, clock, p
     assert entry.after is not None and entry.after["event_id"] == event.id
     assert await standing(db) == []  # no longer open
 
-    async with db.transaction() as session:  # a double tap changes nothing
-        again = await ideas.plan_idea(
-            session,
-            actor_id=organiser.id,
-            idea_id=idea.id,
-            event_id=event.id,
-            now=clock(),
-            policy=policy,
-        )
+    again = await plan(db, clock, policy, organiser, idea, event.id)  # a double tap changes nothing
     assert not again.changed and again.notifications == []
     assert await count(db, OutboxMessage) == 2 and len(await idea_audit(db)) == 1
 
@@ -295,29 +275,13 @@ async def test_planning_into_an_event_with_a_topic_keeps_its_title(db, clock, po
         db, clock(), title="Uitwisseling: dit werkt bij ons", kind=U, description="Vast"
     )
     idea = await propose(db, clock, anna, kind=U, title="Leren van Wittevrouwenveld")
-    async with db.transaction() as session:
-        outcome = await ideas.plan_idea(
-            session,
-            actor_id=organiser.id,
-            idea_id=idea.id,
-            event_id=event.id,
-            now=clock(),
-            policy=policy,
-        )
+    outcome = await plan(db, clock, policy, organiser, idea, event.id)
     assert outcome.event.title == "Uitwisseling: dit werkt bij ons"
     assert outcome.event.revision == event.revision
     assert [n.member_id for n in outcome.notifications] == [anna.id]
     other = await make_event(db, clock(), title="Masterclass 4", topic_tbd=True)
     with pytest.raises(ideas.IdeaClosed):  # planned already, elsewhere
-        async with db.transaction() as session:
-            await ideas.plan_idea(
-                session,
-                actor_id=organiser.id,
-                idea_id=idea.id,
-                event_id=other.id,
-                now=clock(),
-                policy=policy,
-            )
+        await plan(db, clock, policy, organiser, idea, other.id)
 
 
 async def test_planning_refusals_change_nothing(db, clock, policy):
@@ -356,15 +320,7 @@ async def test_planning_refusals_change_nothing(db, clock, policy):
                     session, actor_id=organiser.id, idea_id=which.id, event_id=event_id, now=now
                 )
         with pytest.raises(error):
-            async with db.transaction() as session:
-                await ideas.plan_idea(
-                    session,
-                    actor_id=organiser.id,
-                    idea_id=which.id,
-                    event_id=event_id,
-                    now=now,
-                    policy=policy,
-                )
+            await plan(db, clock, policy, organiser, which, event_id, now=now)
     async with db.read() as session:
         events = (await session.scalars(select(Event))).all()
         kept = await session.get(Idea, idea.id)
@@ -419,14 +375,6 @@ async def test_a_forgotten_proposer_is_not_told_but_the_voters_are(db, clock, po
     async with db.transaction() as session:
         await forget_member(session, member_id=anna.id, now=clock(), policy=policy)
     assert await standing(db) == [("Burgerbegroting in de praktijk", 1, False)]
-    async with db.transaction() as session:
-        outcome = await ideas.plan_idea(
-            session,
-            actor_id=organiser.id,
-            idea_id=idea.id,
-            event_id=event.id,
-            now=clock(),
-            policy=policy,
-        )
+    outcome = await plan(db, clock, policy, organiser, idea, event.id)
     assert outcome.idea.proposer_id is None
     assert [n.member_id for n in outcome.notifications] == [bram.id]
