@@ -40,6 +40,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "buurtagenda_immediate"
 # Set by ``models.outbox.operations.enqueue``: the earliest due time written in a transaction.
 OUTBOX_DUE = "outbox_earliest_due"
+# Execution option of a write whose result nobody reads (a history row): on SQLite it waits
+# for the transaction's next trip to the database (see ``_OneTripConnection``).
+DEFERRED = "buurtagenda_deferred"
 
 
 class _OneTripCursor(aiosqlite.Cursor):
@@ -55,30 +58,32 @@ class _OneTripCursor(aiosqlite.Cursor):
 
     _rows: list[Any] | None = None
 
-    def _execute_and_fetch(self, begin: str | None, sql: str, parameters: Any) -> list[Any] | None:
-        if begin is not None:
-            self._cursor.execute(begin)
+    def _execute_and_fetch(
+        self, waiting: list[_Statement], sql: str, parameters: Any
+    ) -> list[Any] | None:
+        _run(self._cursor, waiting)
         self._cursor.execute(sql, parameters)
         return self._cursor.fetchall() if self._cursor.description else None
 
-    def _execute_many(self, begin: str | None, sql: str, parameters: Any) -> None:
-        if begin is not None:
-            self._cursor.execute(begin)
+    def _execute_many(self, waiting: list[_Statement], sql: str, parameters: Any) -> None:
+        _run(self._cursor, waiting)
         self._cursor.executemany(sql, parameters)
 
     async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        parameters = [] if parameters is None else parameters
+        if self._connection.take_deferral():
+            self._connection.defer(sql, parameters)  # goes with the next trip
+            self._rows = None
+            return self
         self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
-            self._execute_and_fetch,
-            self._connection.take_begin(),
-            sql,
-            [] if parameters is None else parameters,
+            self._execute_and_fetch, self._connection.take_waiting(), sql, parameters
         )
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
         self._rows = None
         await self._conn._execute(  # type: ignore[no-untyped-call]
-            self._execute_many, self._connection.take_begin(), sql, parameters
+            self._execute_many, self._connection.take_waiting(), sql, parameters
         )
         return self
 
@@ -127,15 +132,28 @@ class _CursorOpening:
         await self.cursor.close()
 
 
-class _OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection that also saves the trips of BEGIN and of an empty COMMIT.
+_Statement = tuple[str, Any]  # SQL and its parameters
 
-    A transaction's BEGIN is not sent on its own: it waits here (``defer_begin``) and goes in
-    the same trip as the transaction's first statement. A transaction that sent nothing has
-    nothing to commit or roll back.
+
+def _run(cursor: Any, statements: list[_Statement]) -> None:
+    for sql, parameters in statements:
+        cursor.execute(sql, parameters)
+
+
+class _OneTripConnection(aiosqlite.Connection):
+    """An aiosqlite connection that also saves the trips of BEGIN, of writes nobody waits for,
+    and of an empty COMMIT.
+
+    A transaction's BEGIN is not sent on its own: it waits here and goes in the same trip as the
+    transaction's first statement. A statement executed with the ``DEFERRED`` option (an
+    INSERT whose result nobody reads, such as a history row) waits the same way, for the next
+    statement or the COMMIT, in order; an error in it is then raised there. A transaction
+    that sent nothing has nothing to commit or roll back.
     """
 
     _pending_begin: str | None = None
+    _deferred: list[_Statement] | None = None
+    _defer_next = False
 
     def cursor(self) -> Any:
         return _CursorOpening(_OneTripCursor(self, self._conn.cursor()))
@@ -143,16 +161,36 @@ class _OneTripConnection(aiosqlite.Connection):
     def defer_begin(self, sql: str) -> None:
         self._pending_begin = sql
 
-    def take_begin(self) -> str | None:
+    def defer_next_statement(self) -> None:
+        self._defer_next = True
+
+    def take_deferral(self) -> bool:
+        defer, self._defer_next = self._defer_next, False
+        return defer
+
+    def defer(self, sql: str, parameters: Any) -> None:
+        self._deferred = [*(self._deferred or []), (sql, parameters)]
+
+    def take_waiting(self) -> list[_Statement]:
+        """What must run before the next statement: BEGIN, then the deferred writes."""
         begin, self._pending_begin = self._pending_begin, None
-        return begin
+        deferred, self._deferred = self._deferred or [], None
+        return [(begin, ()), *deferred] if begin is not None else deferred
+
+    def _commit_after(self, waiting: list[_Statement]) -> None:
+        _run(self._conn.cursor(), waiting)
+        self._conn.commit()
 
     async def commit(self) -> None:
-        if self.take_begin() is None:
-            await super().commit()
+        sent_nothing = self._pending_begin is not None and not self._deferred
+        waiting = self.take_waiting()
+        if not sent_nothing:
+            await self._execute(self._commit_after, waiting)  # type: ignore[no-untyped-call]
 
     async def rollback(self) -> None:
-        if self.take_begin() is None:
+        sent_nothing = self._pending_begin is not None
+        self.take_waiting()  # deferred writes are dropped with the transaction
+        if not sent_nothing:
             await super().rollback()
 
 
@@ -207,6 +245,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             driver.defer_begin(begin)  # sent with the first statement
         else:
             connection.exec_driver_sql(begin)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _on_execute(
+        connection: Connection, _cursor: Any, _sql: str, _params: Any, context: Any, many: bool
+    ) -> None:
+        if not many and context is not None and context.execution_options.get(DEFERRED):
+            driver = connection.connection.driver_connection
+            if isinstance(driver, _OneTripConnection):
+                driver.defer_next_statement()
 
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from models.db import DEFERRED
 from models.errors import (
     EventCancelled,
     EventNotOpen,
@@ -851,8 +852,11 @@ _WAITING_PAGE = (
     .limit(_PAGE)
     .options(lazyload(Registration.event))
 )
-# A Core insert: history rows are never read back in the transaction that writes them.
-_INSERT_CHANGE = insert(cast(Table, RegistrationChange.__table__))
+# A Core insert: history rows are never read back in the transaction that writes them, so
+# on SQLite the row goes with the transaction's next trip (``models.db.DEFERRED``).
+_INSERT_CHANGE = insert(cast(Table, RegistrationChange.__table__)).execution_options(
+    **{DEFERRED: True}
+)
 
 
 # --- helpers ------------------------------------------------------------------------------------
