@@ -76,14 +76,14 @@ class _OneTripCursor(aiosqlite.Cursor):
             self._rows = None
             return self
         self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
-            self._execute_and_fetch, self._connection.take_waiting(), sql, parameters
+            self._execute_and_fetch, self._connection.take_waiting(sql), sql, parameters
         )
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
         self._rows = None
         await self._conn._execute(  # type: ignore[no-untyped-call]
-            self._execute_many, self._connection.take_waiting(), sql, parameters
+            self._execute_many, self._connection.take_waiting(None), sql, parameters
         )
         return self
 
@@ -135,6 +135,10 @@ class _CursorOpening:
 _Statement = tuple[str, Any]  # SQL and its parameters
 
 
+def _is_select(sql: str | None) -> bool:
+    return sql is not None and sql.lstrip()[:6].upper() == "SELECT"
+
+
 def _run(cursor: Any, statements: list[_Statement]) -> None:
     for sql, parameters in statements:
         cursor.execute(sql, parameters)
@@ -149,17 +153,25 @@ class _OneTripConnection(aiosqlite.Connection):
     INSERT whose result nobody reads, such as a history row) waits the same way, for the next
     statement or the COMMIT, in order; an error in it is then raised there. A transaction
     that sent nothing has nothing to commit or roll back.
+
+    A read session's BEGIN (``defer_begin(..., reads_alone=True)``) waits for its first write:
+    until then each SELECT runs on its own (SQLite's autocommit), which is what PostgreSQL's
+    READ COMMITTED gives every statement anyway. Nothing is then open at the end, so closing a
+    read session costs no ROLLBACK, a trip to the driver's thread per session otherwise. A read
+    session that does write still has its BEGIN sent before that write, and it is rolled back.
     """
 
     _pending_begin: str | None = None
+    _begin_waits_for_write = False
     _deferred: list[_Statement] | None = None
     _defer_next = False
 
     def cursor(self) -> Any:
         return _CursorOpening(_OneTripCursor(self, self._conn.cursor()))
 
-    def defer_begin(self, sql: str) -> None:
+    def defer_begin(self, sql: str, *, reads_alone: bool = False) -> None:
         self._pending_begin = sql
+        self._begin_waits_for_write = reads_alone
 
     def defer_next_statement(self) -> None:
         self._defer_next = True
@@ -171,10 +183,13 @@ class _OneTripConnection(aiosqlite.Connection):
     def defer(self, sql: str, parameters: Any) -> None:
         self._deferred = [*(self._deferred or []), (sql, parameters)]
 
-    def take_waiting(self) -> list[_Statement]:
-        """What must run before the next statement: BEGIN, then the deferred writes."""
-        begin, self._pending_begin = self._pending_begin, None
+    def take_waiting(self, sql: str | None) -> list[_Statement]:
+        """What must run before ``sql`` (None: a write, or the end): BEGIN, then the deferred
+        writes. A read session's BEGIN stays waiting while only SELECTs come."""
         deferred, self._deferred = self._deferred or [], None
+        if self._begin_waits_for_write and not deferred and _is_select(sql):
+            return []
+        begin, self._pending_begin = self._pending_begin, None
         return [(begin, ()), *deferred] if begin is not None else deferred
 
     def _commit_after(self, waiting: list[_Statement]) -> None:
@@ -183,13 +198,13 @@ class _OneTripConnection(aiosqlite.Connection):
 
     async def commit(self) -> None:
         sent_nothing = self._pending_begin is not None and not self._deferred
-        waiting = self.take_waiting()
+        waiting = self.take_waiting(None)
         if not sent_nothing:
             await self._execute(self._commit_after, waiting)  # type: ignore[no-untyped-call]
 
     async def rollback(self) -> None:
         sent_nothing = self._pending_begin is not None
-        self.take_waiting()  # deferred writes are dropped with the transaction
+        self._deferred = self._pending_begin = None  # deferred writes go with the transaction
         if not sent_nothing:
             await super().rollback()
 
@@ -242,7 +257,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         driver = connection.connection.driver_connection
         if isinstance(driver, _OneTripConnection):
-            driver.defer_begin(begin)  # sent with the first statement
+            driver.defer_begin(begin, reads_alone=not immediate)  # sent with the first write
         else:
             connection.exec_driver_sql(begin)
 
