@@ -6,7 +6,6 @@ member always sees the state that was just committed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,8 +18,13 @@ from bot.handlers.onboarding import ask_network
 from bot.render import agenda_text, event_buttons, event_text, short, title
 from models.errors import DomainError
 from models.events.entities import Event
-from models.events.operations import upcoming_events
-from models.events.queries import EventOverview, event_overview, event_overviews, visible_event
+from models.events.queries import (
+    EventOverview,
+    agenda_page,
+    event_overview,
+    overview_by_code,
+    visible_event,
+)
 from models.registrations import operations as registrations
 from models.registrations.operations import Outcome
 
@@ -33,35 +37,38 @@ async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def show_agenda(turn: Turn, page: int) -> None:
-    now = turn.deps.clock()
     async with turn.deps.database.read() as session:
-        events = await upcoming_events(session, now=now, network_id=turn.member.network_id)
-        pages = max(1, math.ceil(len(events) / EVENTS_PER_PAGE))
-        page = min(max(page, 0), pages - 1)
-        shown = events[page * EVENTS_PER_PAGE : (page + 1) * EVENTS_PER_PAGE]
-        overviews = await event_overviews(
-            session, events=shown, member=turn.member, now=now, policy=turn.deps.policy
+        shown = await agenda_page(
+            session,
+            member=turn.member,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
+            page=page,
+            per_page=EVENTS_PER_PAGE,
         )
     rows = [
         [turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
-        for o in overviews
+        for o in shown.overviews
     ]
     nav = []
-    if page > 0:
-        nav.append(turn.button(turn.t("◀ Eerder"), "ag", page - 1))
-    if page < pages - 1:
-        nav.append(turn.button(turn.t("Later ▶"), "ag", page + 1))
+    if shown.page > 0:
+        nav.append(turn.button(turn.t("◀ Eerder"), "ag", shown.page - 1))
+    if shown.page < shown.pages - 1:
+        nav.append(turn.button(turn.t("Later ▶"), "ag", shown.page + 1))
     if nav:
         rows.append(nav)
     await turn.toast()
-    await turn.show(agenda_text(turn.t, overviews, page, pages), rows)
+    await turn.show(agenda_text(turn.t, shown.overviews, shown.page, shown.pages), rows)
 
 
 async def overview_for(turn: Turn, code: str) -> EventOverview:
     async with turn.deps.database.read() as session:
-        event = await visible_event(session, public_code=code, member=turn.member)
-        return await event_overview(
-            session, event=event, member=turn.member, now=turn.deps.clock(), policy=turn.deps.policy
+        return await overview_by_code(
+            session,
+            public_code=code,
+            member=turn.member,
+            now=turn.deps.clock(),
+            policy=turn.deps.policy,
         )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.errors import NotFound
 from models.events.entities import Event, EventStatus
@@ -62,86 +66,155 @@ async def event_overviews(
     now: datetime,
     policy: RegistrationPolicy,
 ) -> list[EventOverview]:
-    """``event_overview`` for several events (the agenda's page) in two queries: the member's
-    registrations, and the seats, waitlist and waitlist positions of all events at once."""
+    """``event_overview`` for several events, in one query."""
     for event in events:
         if not event.visible_to(member.network_id, organiser=member.is_organiser):
             raise NotFound()
     if not events:
         return []
-    event_ids = [event.id for event in events]
-    mine = {
-        registration.event_id: registration
-        for registration in await session.scalars(
-            select(Registration).where(
-                Registration.event_id.in_(event_ids), Registration.member_id == member.id
-            )
+    rows = await session.execute(
+        _OVERVIEWS.where(Event.id.in_([event.id for event in events])),
+        {"member_id": member.id},
+    )
+    by_id = {row.Event.id: _overview_of(row, now, policy) for row in rows}
+    return [by_id[event.id] for event in events]
+
+
+async def overview_by_code(
+    session: AsyncSession,
+    *,
+    public_code: str,
+    member: Member,
+    now: datetime,
+    policy: RegistrationPolicy,
+) -> EventOverview:
+    """The card of the event behind a deep link or a button, if this member may see it: the
+    event, the member's registration, seats and waitlist, in one query."""
+    row = (
+        await session.execute(
+            _OVERVIEW_BY_CODE, {"public_code": public_code, "member_id": member.id}
         )
-    }
-    waiting = Registration.status == RegistrationStatus.WAITLISTED
-    # Waitlisted ahead of the member: only for events where the member is on the waitlist.
-    ahead_of_me = [
-        (
-            and_(Registration.event_id == event_id, Registration.queue_seq < r.queue_seq),
-            1,
+    ).one_or_none()
+    if row is None or not row.Event.visible_to(member.network_id, organiser=member.is_organiser):
+        raise NotFound()
+    return _overview_of(row, now, policy)
+
+
+@dataclass(frozen=True)
+class AgendaPage:
+    overviews: list[EventOverview]
+    page: int  # the page shown (a page past the end shows the last one)
+    pages: int
+
+
+async def agenda_page(
+    session: AsyncSession,
+    *,
+    member: Member,
+    now: datetime,
+    policy: RegistrationPolicy,
+    page: int,
+    per_page: int,
+) -> AgendaPage:
+    """One page of the coming published events this member may see (the collective programme
+    and their network's own sessions), soonest first, as overviews: one query, with the total
+    for the page count (two when asked for a page past the end)."""
+    coming = [Event.status == EventStatus.PUBLISHED, Event.ends_at > now]
+    if member.network_id is None:
+        coming.append(Event.network_id.is_(None))
+    else:
+        coming.append(or_(Event.network_id.is_(None), Event.network_id == member.network_id))
+    query = (
+        _OVERVIEWS.where(*coming)
+        .add_columns(func.count().over().label("total"))
+        .order_by(Event.starts_at, Event.id)
+        .limit(per_page)
+    )
+    page = max(page, 0)
+    rows = (await session.execute(query.offset(page * per_page), {"member_id": member.id})).all()
+    if not rows and page > 0:
+        # Past the end (events ended or were cancelled since the button was made): the last page.
+        total = int(await session.scalar(select(func.count()).where(*coming)) or 0)
+        page = max(0, math.ceil(total / per_page) - 1)
+        rows = (
+            await session.execute(query.offset(page * per_page), {"member_id": member.id})
+        ).all()
+    total = int(rows[0].total) if rows else 0
+    return AgendaPage(
+        [_overview_of(row, now, policy) for row in rows],
+        page,
+        max(1, math.ceil(total / per_page)),
+    )
+
+
+def _overview_of(row: Row[Any], now: datetime, policy: RegistrationPolicy) -> EventOverview:
+    event: Event = row.Event
+    registration: Registration | None = row.Registration
+    if registration is not None:
+        set_committed_value(registration, "event", event)
+    deadline_passed = event.registration_deadline is not None and now > event.registration_deadline
+    started = now >= event.starts_at
+    waitlisted = registration is not None and registration.status is RegistrationStatus.WAITLISTED
+    return EventOverview(
+        event=event,
+        seats_left=None if event.capacity is None else max(0, event.capacity - int(row.held)),
+        waitlist_length=int(row.waiting),
+        registration=registration,
+        waitlist_position=int(row.ahead) + 1 if waitlisted else None,
+        last_call=policy.is_last_call(now, event.starts_at),
+        registration_open=event.status is EventStatus.PUBLISHED
+        and not deadline_passed
+        and not started,
+        started=started,
+    )
+
+
+# --- statements ---------------------------------------------------------------------------------
+# An overview is the event, the member's registration (if they ever had one) and three counts
+# over the event's other registrations, in one statement: a card costs one trip to the database.
+_other = aliased(Registration, name="other")
+_of_event = _other.event_id == Event.id
+_waiting = _other.status == RegistrationStatus.WAITLISTED
+_HELD = (
+    select(
+        func.coalesce(
+            func.sum(
+                case(
+                    (or_(*(_other.status == status for status in HOLDS_SEATS)), _other.party_size),
+                    else_=0,
+                )
+            ),
+            0,
         )
-        for event_id, r in mine.items()
-        if r.status is RegistrationStatus.WAITLISTED
-    ]
-    counts = {
-        event_id: (int(held), int(waitlisted), int(ahead))
-        for event_id, held, waitlisted, ahead in await session.execute(
-            select(
-                Registration.event_id,
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (Registration.status.in_(HOLDS_SEATS), Registration.party_size),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(case((and_(waiting, or_(*(c for c, _ in ahead_of_me))), 1), else_=0))
-                    if ahead_of_me
-                    else literal(0),
-                    0,
-                ),
-            )
-            .where(Registration.event_id.in_(event_ids))
-            .group_by(Registration.event_id)
-        )
-    }
-    overviews = []
-    for event in events:
-        held, waitlisted, ahead = counts.get(event.id, (0, 0, 0))
-        registration = mine.get(event.id)
-        deadline_passed = (
-            event.registration_deadline is not None and now > event.registration_deadline
-        )
-        started = now >= event.starts_at
-        position = (
-            ahead + 1
-            if registration is not None and registration.status is RegistrationStatus.WAITLISTED
-            else None
-        )
-        overviews.append(
-            EventOverview(
-                event=event,
-                seats_left=None if event.capacity is None else max(0, event.capacity - held),
-                waitlist_length=waitlisted,
-                registration=registration,
-                waitlist_position=position,
-                last_call=policy.is_last_call(now, event.starts_at),
-                registration_open=event.status is EventStatus.PUBLISHED
-                and not deadline_passed
-                and not started,
-                started=started,
-            )
-        )
-    return overviews
+    )
+    .where(_of_event)
+    .correlate(Event)
+    .scalar_subquery()
+)
+_WAITING = select(func.count()).where(_of_event, _waiting).correlate(Event).scalar_subquery()
+# Waitlisted ahead of the member: counted only when the member is waiting.
+_AHEAD = case(
+    (
+        Registration.status == RegistrationStatus.WAITLISTED,
+        select(func.count())
+        .where(_of_event, _waiting, _other.queue_seq < Registration.queue_seq)
+        .correlate(Event, Registration)
+        .scalar_subquery(),
+    ),
+    else_=0,
+)
+_OVERVIEWS = (
+    select(
+        Event, Registration, _HELD.label("held"), _WAITING.label("waiting"), _AHEAD.label("ahead")
+    )
+    .outerjoin(
+        Registration,
+        and_(Registration.event_id == Event.id, Registration.member_id == bindparam("member_id")),
+    )
+    # A card shows neither the series nor the network: not joined in (see ``Event``).
+    .options(lazyload(Event.series), lazyload(Event.network), lazyload(Registration.event))
+)
+_OVERVIEW_BY_CODE = _OVERVIEWS.where(Event.public_code == bindparam("public_code"))
 
 
 async def visible_event(

@@ -509,7 +509,7 @@ async def test_a_failing_command_gets_a_friendly_message(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("geheim: /srv/buurtagenda/db.sqlite is op slot")
 
-    monkeypatch.setattr("bot.handlers.agenda.upcoming_events", broken)
+    monkeypatch.setattr("bot.handlers.agenda.agenda_page", broken)
     sent = anouk.send("/agenda")
     reply = await sent.reply()
     await bw.settle(sent)
