@@ -64,7 +64,7 @@ from telegram.ext import (  # noqa: E402
     ContextTypes,
 )
 
-from bot.app import build_application  # noqa: E402
+from bot.app import POLL_INTERVAL_S, build_application  # noqa: E402
 from bot.callbacks import CallbackSigner  # noqa: E402
 from bot.context import BotDeps  # noqa: E402
 from bot.flood import FloodGuard  # noqa: E402
@@ -168,7 +168,8 @@ async def our_bot(
                 application = build_application(
                     deps, token=emulator.token, base_url=url, concurrent_updates=CONCURRENT_UPDATES
                 )
-                async with polling(application, poll_timeout=1):
+                # Polled as the service polls (``buurtagenda.service``).
+                async with polling(application, poll_timeout=1, poll_interval=POLL_INTERVAL_S):
                     cards = []
                     for i, person in enumerate(people):
                         card = await person.start(f"e_{codes[i % EVENTS]}").reply(timeout=30)

@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import POLL_INTERVAL_S, build_application
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
 from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
@@ -234,7 +234,7 @@ class Service:
         await self.bot.start()
         assert self.bot.updater is not None
         await self.bot.updater.start_polling(
-            poll_interval=0, timeout=20, drop_pending_updates=False
+            poll_interval=POLL_INTERVAL_S, timeout=20, drop_pending_updates=False
         )
         log.info("bot @%s is listening", self.bot.bot.username)
 

@@ -42,12 +42,14 @@ def application_builder(
 
 
 @contextlib.asynccontextmanager
-async def polling(app: AnyApplication, *, poll_timeout: int = 5) -> AsyncIterator[AnyApplication]:
+async def polling(
+    app: AnyApplication, *, poll_timeout: int = 5, poll_interval: float = 0
+) -> AsyncIterator[AnyApplication]:
     """Run ``app`` with real long polling (initialize, start, poll) and stop it cleanly."""
     async with app:
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+        await app.updater.start_polling(poll_interval=poll_interval, timeout=poll_timeout)
         try:
             yield app
         finally:
