@@ -46,7 +46,7 @@ class CallbackSigner:
         self._key = hashlib.sha256(f"buurtagenda-callbacks:{secret}".encode()).digest()
 
     def _mac(self, user_id: int, body: str) -> str:
-        digest = hmac.new(self._key, f"{user_id}:{body}".encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._key, f"{user_id}:{body}".encode(), "sha256")  # one C call
         return base64.urlsafe_b64encode(digest[:_MAC_BYTES]).decode().rstrip("=")
 
     def encode(self, user_id: int, action: str, *args: str | int) -> str:

@@ -6,7 +6,6 @@ import html
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -25,7 +24,7 @@ from models.clock import Clock
 from models.db import Database
 from models.errors import DomainError
 from models.members.entities import Language, Member
-from models.members.operations import ensure_member
+from models.members.operations import ensure_member, member_by_telegram_id
 from models.registrations.policy import RegistrationPolicy
 
 log = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
     user = update.effective_user
     assert user is not None
     async with deps.database.read() as session:
-        member = await session.scalar(select(Member).where(Member.telegram_id == user.id))
+        member = await member_by_telegram_id(session, user.id)
     if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
         language = Language(language_from_telegram(user.language_code, deps.default_language))
         async with deps.database.transaction() as session:

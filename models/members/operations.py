@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, DomainError, NotFound
@@ -27,6 +27,17 @@ class AffiliationInvalid(DomainError):
     message = N_("Kies een buurtnetwerk, of een andere rol zonder netwerk.")
 
 
+# Built once: every update starts with this lookup, and building a select (coercing its clauses,
+# computing its cache key) costs more than SQLite takes to run it.
+_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+
+
+async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
+    """The member behind a Telegram account, if they have been here before."""
+    member: Member | None = await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+    return member
+
+
 async def ensure_member(
     session: AsyncSession,
     *,
@@ -40,7 +51,7 @@ async def ensure_member(
     Admins are whoever the configuration names: their role is (re)applied on every contact, so a
     configuration change takes effect without a database edit.
     """
-    member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+    member = await member_by_telegram_id(session, telegram_id)
     created = member is None
     if member is None:
         member = Member(
