@@ -33,6 +33,7 @@ from bot.notifications import TelegramDelivery
 from bot.ratelimit import SendRates
 from buurtagenda.config import Config, parse_duration
 from emulator import TelegramEmulator
+from emulator.server import KEEP_ALIVE_S
 from models import migrations
 from models.clock import Clock, system_clock
 from models.db import Database
@@ -198,6 +199,8 @@ class Service:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            # The sandbox's bot talks to the emulator here (see emulator/server.py).
+            timeout_keep_alive=KEEP_ALIVE_S if self.emulator is not None else 5,
         )
         self._server = EmbeddedServer(config)
         self._server_task = asyncio.create_task(self._server.serve())

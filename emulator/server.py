@@ -23,6 +23,11 @@ from emulator.core import TelegramEmulator
 STARTUP_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 2.0
 
+# Like Telegram, keep an idle connection open longer than clients do (httpx lets one go after
+# 5 s). With uvicorn's default of 5 s too, a bot could send on a connection the server was
+# closing at that moment, and that request failed (httpx.ReadError) without ever arriving.
+KEEP_ALIVE_S = 75
+
 
 class BotApiUrls(NamedTuple):
     """What python-telegram-bot's ApplicationBuilder needs::
@@ -95,7 +100,13 @@ async def serve(app: ASGIApp | TelegramEmulator, *, host: str = "127.0.0.1") -> 
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi_app, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        asgi_app,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+    )
     server = _TestServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{port}")
     try:

@@ -467,3 +467,26 @@ async def test_an_emulator_can_be_served_again(emu: TelegramEmulator) -> None:
             await bot.send_message(alice.id, "hallo")
             assert await bot.get_updates(timeout=0) == ()
     assert len(alice.messages) == 2
+
+
+async def test_an_idle_connection_outlives_the_clients_keep_alive(emu: TelegramEmulator) -> None:
+    """httpx lets an idle connection go after 5 s; the emulator keeps it longer (as Telegram
+    does), so a bot never sends on a connection that the server is closing at that moment."""
+    async with serve(emu) as url:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        request = f"GET /bot{emu.token}/getMe HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        idle = (httpx.Limits().keepalive_expiry or 5.0) + 0.5
+        try:
+            for pause in (idle, 0):
+                writer.write(request)
+                status = await asyncio.wait_for(reader.readline(), 5)
+                assert status.startswith(b"HTTP/1.1 200"), status
+                length = 0
+                while (line := await reader.readline()) != b"\r\n":
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                assert b'"is_bot":true' in await reader.readexactly(length)
+                await asyncio.sleep(pause)
+        finally:
+            writer.close()
