@@ -119,26 +119,19 @@ async def agenda_page(
     """One page of the coming published events this member may see (the collective programme
     and their network's own sessions), soonest first, as overviews: one query, with the total
     for the page count (two when asked for a page past the end)."""
-    coming = [Event.status == EventStatus.PUBLISHED, Event.ends_at > now]
-    if member.network_id is None:
-        coming.append(Event.network_id.is_(None))
-    else:
-        coming.append(or_(Event.network_id.is_(None), Event.network_id == member.network_id))
-    query = (
-        _OVERVIEWS.where(*coming)
-        .add_columns(func.count().over().label("total"))
-        .order_by(Event.starts_at, Event.id)
-        .limit(per_page)
-    )
+    parameters = {"member_id": member.id, "now": now, "network_id": member.network_id}
     page = max(page, 0)
-    rows = (await session.execute(query.offset(page * per_page), {"member_id": member.id})).all()
+
+    async def read(page: int) -> list[Row[Any]]:
+        offset = {"limit": per_page, "offset": page * per_page}
+        return list((await session.execute(_AGENDA, parameters | offset)).all())
+
+    rows = await read(page)
     if not rows and page > 0:
         # Past the end (events ended or were cancelled since the button was made): the last page.
-        total = int(await session.scalar(select(func.count()).where(*coming)) or 0)
+        total = int(await session.scalar(_AGENDA_COUNT, parameters) or 0)
         page = max(0, math.ceil(total / per_page) - 1)
-        rows = (
-            await session.execute(query.offset(page * per_page), {"member_id": member.id})
-        ).all()
+        rows = await read(page)
     total = int(rows[0].total) if rows else 0
     return AgendaPage(
         [_overview_of(row, now, policy) for row in rows],
@@ -215,6 +208,21 @@ _OVERVIEWS = (
     .options(lazyload(Event.series), lazyload(Event.network), lazyload(Registration.event))
 )
 _OVERVIEW_BY_CODE = _OVERVIEWS.where(Event.public_code == bindparam("public_code"))
+# The agenda: published, not ended, the collective programme and the member's network's own
+# sessions (a member without a network: ``= NULL`` is never true, so only the collective one).
+_COMING = (
+    Event.status == EventStatus.PUBLISHED,
+    Event.ends_at > bindparam("now"),
+    or_(Event.network_id.is_(None), Event.network_id == bindparam("network_id")),
+)
+_AGENDA = (
+    _OVERVIEWS.where(*_COMING)
+    .add_columns(func.count().over().label("total"))
+    .order_by(Event.starts_at, Event.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_AGENDA_COUNT = select(func.count()).select_from(Event).where(*_COMING)
 
 
 async def visible_event(
