@@ -45,6 +45,7 @@ from bot.handlers import (
     settings,
 )
 from bot.ratelimit import PriorityRateLimiter, SendRates
+from bot.request import BotApiRequest
 from buurtagenda.i18n import N_, language_from_telegram, translator
 from models.members.entities import Member, Role
 
@@ -119,6 +120,9 @@ def build_application(
         .base_url(f"{base_url}/bot")
         .base_file_url(f"{base_url}/file/bot")
         .concurrent_updates(concurrent_updates)
+        # JSON calls straight through httpcore (bot/request.py); PTB's pool sizes.
+        .request(BotApiRequest(connection_pool_size=256))
+        .get_updates_request(BotApiRequest(connection_pool_size=1))
         # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
         # Under Telegram's limits overall, per private chat and per group; replies to people go
         # before the outbox's bulk sends; a 429's retry_after is waited out.
