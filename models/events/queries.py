@@ -73,8 +73,7 @@ async def event_overviews(
     if not events:
         return []
     rows = await session.execute(
-        _OVERVIEWS.where(Event.id.in_([event.id for event in events])),
-        {"member_id": member.id},
+        _OVERVIEWS_BY_IDS, {"event_ids": [event.id for event in events], "member_id": member.id}
     )
     by_id = {row.Event.id: _overview_of(row, now, policy) for row in rows}
     return [by_id[event.id] for event in events]
@@ -208,6 +207,7 @@ _OVERVIEWS = (
     .options(lazyload(Event.series), lazyload(Event.network), lazyload(Registration.event))
 )
 _OVERVIEW_BY_CODE = _OVERVIEWS.where(Event.public_code == bindparam("public_code"))
+_OVERVIEWS_BY_IDS = _OVERVIEWS.where(Event.id.in_(bindparam("event_ids", expanding=True)))
 # The agenda: published, not ended, the collective programme and the member's network's own
 # sessions (a member without a network: ``= NULL`` is never true, so only the collective one).
 _COMING = (

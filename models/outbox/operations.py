@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Executable, insert
+from sqlalchemy import Executable, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +67,10 @@ _INSERT_IF_NEW = {
 }
 
 
+# Core, on the table: the ORM's bulk INSERT makes (and keys) a new statement at every call.
+_INSERT_NEW = insert(cast(Table, OutboxMessage.__table__))
+
+
 @dataclass(frozen=True)
 class NewMessage:
     """A notification whose idempotency key the caller knows to be unused."""
@@ -81,7 +85,7 @@ class NewMessage:
 
 
 async def enqueue_new(session: AsyncSession, messages: list[NewMessage]) -> None:
-    """Add notifications the caller has just checked are new, in one INSERT.
+    """Add notifications the caller has just checked are new, in one trip.
 
     No ``OutboxMessage`` objects are made: for rows nobody in the transaction reads again (a
     registration's reminders) the unit of work's bookkeeping costs more than the insert.
@@ -90,22 +94,23 @@ async def enqueue_new(session: AsyncSession, messages: list[NewMessage]) -> None
         return
     for message in messages:
         _check_key(message.key)
+    # Rows as parameters (executemany, one trip), not a VALUES list in the statement: a
+    # statement with its values inside cannot be cached, and compiling it cost more than the rest.
     await session.execute(
-        insert(OutboxMessage).values(
-            [
-                {
-                    "kind": message.kind,
-                    "member_id": message.member_id,
-                    "due_at": message.due_at,
-                    "idempotency_key": message.key,
-                    "payload": message.payload,
-                    "event_id": message.event_id,
-                    "registration_id": message.registration_id,
-                    "status": DeliveryStatus.PENDING,
-                }
-                for message in messages
-            ]
-        )
+        _INSERT_NEW,
+        [
+            {
+                "kind": message.kind,
+                "member_id": message.member_id,
+                "due_at": message.due_at,
+                "idempotency_key": message.key,
+                "payload": message.payload,
+                "event_id": message.event_id,
+                "registration_id": message.registration_id,
+                "status": DeliveryStatus.PENDING,
+            }
+            for message in messages
+        ],
     )
     note_due(session, min(message.due_at for message in messages))
 

@@ -10,8 +10,9 @@ and the due time, so a moved event gets fresh reminders and a repeated sync adds
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound
@@ -31,22 +32,29 @@ _NOT_WANTED = "no longer wanted"
 # again). Older skipped rows (an earlier place in the queue) stay unread. Built once: it runs on
 # every change of a registration.
 _PREFERENCE = select(Member.reminder_preference).where(Member.id == bindparam("member_id"))
+# Core, on the table: the ORM's bulk UPDATE makes a new statement at every call and matches
+# it against every outbox row in the session; ``_FOLLOW_UPS`` refreshes what it reads instead.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 _SKIP_PENDING_FOLLOW_UPS = (
-    update(OutboxMessage)
+    update(_OUTBOX)
     .where(
-        OutboxMessage.registration_id == bindparam("of_registration"),
-        OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
-        OutboxMessage.status == DeliveryStatus.PENDING,
+        _OUTBOX.c.registration_id == bindparam("of_registration"),
+        _OUTBOX.c.kind.in_(_FOLLOWS_REGISTRATION),
+        _OUTBOX.c.status == DeliveryStatus.PENDING,
     )
     .values(status=DeliveryStatus.SKIPPED, last_error=_NOT_WANTED)
 )
-_FOLLOW_UPS = select(OutboxMessage).where(
-    OutboxMessage.registration_id == bindparam("registration_id"),
-    OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
-    or_(
-        OutboxMessage.status == DeliveryStatus.PENDING,
-        OutboxMessage.idempotency_key.in_(bindparam("wanted", expanding=True)),
-    ),
+_FOLLOW_UPS = (
+    select(OutboxMessage)
+    .where(
+        OutboxMessage.registration_id == bindparam("registration_id"),
+        OutboxMessage.kind.in_(_FOLLOWS_REGISTRATION),
+        or_(
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.idempotency_key.in_(bindparam("wanted", expanding=True)),
+        ),
+    )
+    .execution_options(populate_existing=True)
 )
 
 
