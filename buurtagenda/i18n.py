@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -62,13 +62,13 @@ class Translator:
 
     def moment(self, when: datetime) -> str:
         """'do 12 maart, 19:30' / 'Thu 12 March, 19:30' in local time."""
-        return format_datetime(when, "EEE d MMMM, HH:mm", tzinfo=self.tz, locale=self.language)
+        return _formatted(when, "EEE d MMMM, HH:mm", self.tz, self.language)
 
     def moment_with_year(self, when: datetime) -> str:
-        return format_datetime(when, "EEE d MMMM y, HH:mm", tzinfo=self.tz, locale=self.language)
+        return _formatted(when, "EEE d MMMM y, HH:mm", self.tz, self.language)
 
     def time(self, when: datetime) -> str:
-        return format_time(when, "HH:mm", tzinfo=self.tz, locale=self.language)
+        return _formatted(when, "HH:mm", self.tz, self.language)
 
     def span(self, start: datetime, end: datetime) -> str:
         """'do 12 maart, 19:30–21:30'; the end date is shown only when it differs."""
@@ -81,6 +81,13 @@ class Translator:
     def decimal(self, value: float) -> str:
         """One decimal, as the language writes it: '4,5' / '4.5'."""
         return format_decimal(value, format="0.0", locale=self.language)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(when: datetime, pattern: str, tz: ZoneInfo, language: str) -> str:
+    """The same few moments (a programme's starts and ends) are on every card and agenda page;
+    Babel's formatting is the larger part of drawing one."""
+    return format_datetime(when, pattern, tzinfo=tz, locale=language)
 
 
 @functools.cache

@@ -207,6 +207,7 @@ _OVERVIEWS = (
     .options(lazyload(Event.series), lazyload(Event.network), lazyload(Registration.event))
 )
 _OVERVIEW_BY_CODE = _OVERVIEWS.where(Event.public_code == bindparam("public_code"))
+_EVENT_BY_CODE = select(Event).where(Event.public_code == bindparam("public_code"))
 _OVERVIEWS_BY_IDS = _OVERVIEWS.where(Event.id.in_(bindparam("event_ids", expanding=True)))
 # The agenda: published, not ended, the collective programme and the member's network's own
 # sessions (a member without a network: ``= NULL`` is never true, so only the collective one).
@@ -236,7 +237,7 @@ async def visible_event(
     if lock:
         event: Event | None = await registrations.lock_event(session, public_code=public_code)
     else:
-        event = await session.scalar(select(Event).where(Event.public_code == public_code))
+        event = await session.scalar(_EVENT_BY_CODE, {"public_code": public_code})
     if event is None or not event.visible_to(member.network_id, organiser=member.is_organiser):
         raise NotFound()
     return event
