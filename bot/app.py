@@ -92,8 +92,9 @@ ORGANISER_COMMANDS = [
 ]
 # Between two getUpdates calls. Against a Bot API server close by (a self-hosted
 # telegram-bot-api, the emulator) a busy bot would otherwise fetch one update per call, and a
-# call costs about as much as handling a tap; waiting this long lets a busy minute's taps arrive
-# together (bench/updates.py: half the calls, a fifth less CPU per tap), at most this long later.
+# call costs about as much as handling a tap; waiting this long lets the taps that come in
+# meanwhile arrive together (bench/updates.py: half the calls, a fifth less CPU per tap), each
+# at most this much later.
 POLL_INTERVAL_S = 0.02
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
