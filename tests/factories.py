@@ -8,12 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from models.clock import Clock
 from models.db import Database
 from models.events.entities import Event, EventKind
 from models.events.operations import EventDraft, create_event
 from models.members.entities import Affiliation, Member, Role
 from models.members.operations import ensure_member, set_affiliation
 from models.networks.entities import Network
+from models.registrations import operations as registrations
+from models.registrations.entities import Registration
+from models.registrations.policy import RegistrationPolicy
 
 _telegram_ids = itertools.count(10_000)
 
@@ -66,3 +70,24 @@ async def make_event(
     )
     async with db.transaction() as session:
         return await create_event(session, draft=draft, actor_id=None, now=now, publish=publish)
+
+
+async def register(
+    db: Database,
+    clock: Clock,
+    policy: RegistrationPolicy,
+    event: Event,
+    member: Member,
+    party_size: int = 1,
+) -> Registration:
+    """``member`` registers for ``event`` (or joins its waitlist), in a transaction of its own."""
+    async with db.transaction() as session:
+        outcome = await registrations.register(
+            session,
+            event_id=event.id,
+            member_id=member.id,
+            now=clock(),
+            policy=policy,
+            party_size=party_size,
+        )
+    return outcome.registration

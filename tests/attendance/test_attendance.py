@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from models.attendance import operations as attendance
 from models.attendance.queries import attendee_csv, attendee_list
-from models.clock import FrozenClock
 from models.db import Database
 from models.errors import EventCancelled, NotAllowed, NotFound, NotRegistered
 from models.events.entities import Event
@@ -19,31 +18,10 @@ from models.members.operations import forget_member
 from models.organisers.entities import AuditEntry
 from models.registrations import operations as ops
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
-from models.registrations.policy import RegistrationPolicy
-from tests.factories import make_event, make_member
+from tests.factories import make_event, make_member, register
 
 S = RegistrationStatus
 HOUR = timedelta(hours=1)
-
-
-async def register(
-    db: Database,
-    clock: FrozenClock,
-    policy: RegistrationPolicy,
-    event: Event,
-    member: Member,
-    party_size: int = 1,
-) -> Registration:
-    async with db.transaction() as session:
-        outcome = await ops.register(
-            session,
-            event_id=event.id,
-            member_id=member.id,
-            now=clock(),
-            policy=policy,
-            party_size=party_size,
-        )
-    return outcome.registration
 
 
 async def status_of(db: Database, registration_id: int) -> RegistrationStatus:

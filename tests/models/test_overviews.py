@@ -23,7 +23,7 @@ from models.members.entities import Member, Role
 from models.registrations import operations as ops
 from models.registrations.entities import RegistrationStatus
 from models.registrations.policy import RegistrationPolicy
-from tests.factories import make_event, make_member, network_id
+from tests.factories import make_event, make_member, network_id, register
 
 S = RegistrationStatus
 
@@ -34,25 +34,6 @@ async def card(
     async with db.read() as session:
         return await overview_by_code(
             session, public_code=event.public_code, member=member, now=clock(), policy=policy
-        )
-
-
-async def register(
-    db: Database,
-    clock: FrozenClock,
-    policy: RegistrationPolicy,
-    event: Event,
-    member: Member,
-    party_size: int = 1,
-) -> None:
-    async with db.transaction() as session:
-        await ops.register(
-            session,
-            event_id=event.id,
-            member_id=member.id,
-            now=clock(),
-            policy=policy,
-            party_size=party_size,
         )
 
 
