@@ -9,16 +9,17 @@ Everything runs in this process on loopback, each bot against its own fresh emul
 - **ours**: the real ``bot.app.build_application`` (with the rate limiter and the Bot API
   client it builds, ``bot/request.py``; a tap is answered with an edit and a callback answer,
   which Telegram does not count as messages), polling as the service polls
-  (``bot.app.POLL_INTERVAL_S``), on a fresh SQLite file, migrated with the reference data, ten published events and 100 members
-  already onboarded (Wyck), each with an event's card open (``/start e_<code>``, as from a
-  poster). A press goes emulator → getUpdates → our handlers (flood guard, member, signature,
-  the registration in a write transaction, the card read again) → answerCallbackQuery and
-  editMessageText. Each user taps round and round "✅ Aanmelden" → "Afmelden" → "Ja, afmelden"
-  → "◀ Agenda" → the next event's card: two writes and three reads in every five presses, and
-  every press edits the message.
+  (``bot.app.POLL_INTERVAL_S``), on a fresh SQLite file, migrated with the reference data, ten
+  published events and 100 members already onboarded (Wyck), each with an event's card open
+  (``/start e_<code>``, as from a poster). A press goes emulator → getUpdates → our handlers
+  (flood guard, member, signature, the registration in a write transaction, the card read
+  again) → answerCallbackQuery and editMessageText. Each user taps round and round
+  "✅ Aanmelden" → "Afmelden" → "Ja, afmelden" → "◀ Agenda" → the next event's card: two writes
+  and three reads in every five presses, and every press edits the message.
 - **echo**: the baseline, a bare ``Application`` (the same ``concurrent_updates``, no rate
-  limiter, python-telegram-bot's own HTTP client and polling) with one ``CallbackQueryHandler`` that answers and edits the message text (a counter,
-  so the text always changes); as many users, each with a message with one button.
+  limiter, python-telegram-bot's own HTTP client and polling) with one ``CallbackQueryHandler``
+  that answers and edits the message text (a counter, so the text always changes); as many
+  users, each with a message with one button.
 
 Throughput is closed loop: ``--users`` users each press, wait until the edit arrived (one
 watcher of ``emulator.edits`` for all), and press again; after a warm-up, the presses whose edit
