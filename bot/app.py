@@ -132,6 +132,8 @@ def build_application(
         .build()
     )
     application.bot_data["deps"] = deps
+    # Members read for earlier updates are forgotten as soon as a commit changes them.
+    deps.database.on_members_commit(deps.members.forget)
     add_handlers(application)
     return application
 

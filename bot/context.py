@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -34,6 +36,52 @@ Buttons = list[list[InlineKeyboardButton]]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+class RecentMembers:
+    """The members behind recent updates, so that a member tapping through cards is not read
+    again for every tap (that read was about a seventh of a tap's cost, ``bench/updates.py``).
+
+    The database stays the source of truth: a member is forgotten as soon as a commit changed
+    their row (``Database.on_members_commit``; any change, by whomever, in this process), and
+    read again after ``ttl_s`` anyway (a change from another process). A read that a commit
+    overtook is not kept: it may predate that commit.
+    """
+
+    def __init__(
+        self, ttl_s: float = 10.0, size: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl_s = ttl_s
+        self.size = size
+        self._clock = clock
+        self._members: dict[int, tuple[float, Member]] = {}
+        self.generation = 0  # changes at every forget: a read from before it is not kept
+
+    def get(self, telegram_id: int) -> Member | None:
+        kept = self._members.get(telegram_id)
+        if kept is None:
+            return None
+        if self._clock() - kept[0] > self.ttl_s:
+            del self._members[telegram_id]
+            return None
+        return kept[1]
+
+    def keep(self, member: Member, generation: int) -> None:
+        """Keep ``member``, read when ``self.generation`` was ``generation``."""
+        if generation != self.generation or member.telegram_id is None:
+            return
+        if len(self._members) >= self.size:
+            self._members.clear()  # simple and rare: everyone is read again once
+        self._members[member.telegram_id] = (self._clock(), member)
+
+    def forget(self, telegram_ids: set[int | None]) -> None:
+        self.generation += 1
+        if None in telegram_ids:
+            self._members.clear()
+            return
+        for telegram_id in telegram_ids:
+            if telegram_id is not None:
+                self._members.pop(telegram_id, None)
+
+
 @dataclass
 class BotDeps:
     database: Database
@@ -45,6 +93,7 @@ class BotDeps:
     timezone: str = "Europe/Amsterdam"
     public_url: str = "http://127.0.0.1:8080"
     flood: FloodGuard = field(default_factory=FloodGuard)
+    members: RecentMembers = field(default_factory=RecentMembers)
 
 
 def deps_of(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:
@@ -125,8 +174,13 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
     deps = deps_of(context)
     user = update.effective_user
     assert user is not None
-    async with deps.database.read() as session:
-        member = await member_by_telegram_id(session, user.id)
+    generation = deps.members.generation
+    member = deps.members.get(user.id)
+    if member is None:
+        async with deps.database.read() as session:
+            member = await member_by_telegram_id(session, user.id)
+        if member is not None:
+            deps.members.keep(member, generation)
     if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
         language = Language(language_from_telegram(user.language_code, deps.default_language))
         async with deps.database.transaction() as session:

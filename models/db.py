@@ -40,6 +40,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "buurtagenda_immediate"
 # Set by ``models.outbox.operations.enqueue``: the earliest due time written in a transaction.
 OUTBOX_DUE = "outbox_earliest_due"
+# Set by ``models.members.changes``: the Telegram ids whose member row a transaction changed
+# (None among them: some member rows, not known which).
+MEMBERS_CHANGED = "members_changed"
 # Execution option of a write whose result nobody reads (a history row): on SQLite it waits
 # for the transaction's next trip to the database (see ``_OneTripConnection``).
 DEFERRED = "buurtagenda_deferred"
@@ -291,6 +294,7 @@ class Database:
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._outbox_listeners: list[Callable[[datetime], None]] = []
+        self._member_listeners: list[Callable[[set[int | None]], None]] = []
         # SQLite: one writer at a time per event loop (see the module's docstring).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -301,6 +305,11 @@ class Database:
         wakes up then, rather than at its next sweep)."""
         self._outbox_listeners.append(listener)
 
+    def on_members_commit(self, listener: Callable[[set[int | None]], None]) -> None:
+        """Call ``listener(telegram_ids)`` after a commit that changed member rows (None in the
+        set: some, not known which), for whoever keeps members read earlier."""
+        self._member_listeners.append(listener)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any error."""
@@ -310,6 +319,10 @@ class Database:
             async with self._writer_turn(), session.begin():
                 yield session
             due = session.info.pop(OUTBOX_DUE, None)
+            members = session.info.pop(MEMBERS_CHANGED, None)
+        if members:
+            for members_listener in self._member_listeners:
+                members_listener(members)
         if due is not None:
             for listener in self._outbox_listeners:
                 listener(due)
