@@ -199,7 +199,8 @@ class Service:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            # The sandbox's bot talks to the emulator here (see emulator/server.py).
+            # The sandbox's bot talks to the emulator here (see emulator/server.py); otherwise
+            # uvicorn's own 5 s.
             timeout_keep_alive=KEEP_ALIVE_S if self.emulator is not None else 5,
         )
         self._server = EmbeddedServer(config)

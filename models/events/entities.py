@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.networks.entities import Network
@@ -115,3 +115,8 @@ class Event(Base):
         if self.status in (EventStatus.DRAFT, EventStatus.PROPOSED):
             return False
         return self.network_id is None or self.network_id == network_id
+
+
+# Loader options for an event read without its series and network (``Event`` joins both in by
+# default): a card or a decision needs neither, and loading them cost more than the rest of the row.
+WITHOUT_SERIES_OR_NETWORK = (lazyload(Event.series), lazyload(Event.network))

@@ -14,10 +14,10 @@ from sqlalchemy.orm import aliased, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.errors import NotFound
-from models.events.entities import Event, EventStatus
+from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
 from models.members.entities import Member
 from models.registrations import operations as registrations
-from models.registrations.entities import ACTIVE, HOLDS_SEATS, Registration, RegistrationStatus
+from models.registrations.entities import ACTIVE, Registration, RegistrationStatus, seats_held_sum
 from models.registrations.policy import RegistrationPolicy
 
 
@@ -167,22 +167,7 @@ def _overview_of(row: Row[Any], now: datetime, policy: RegistrationPolicy) -> Ev
 _other = aliased(Registration, name="other")
 _of_event = _other.event_id == Event.id
 _waiting = _other.status == RegistrationStatus.WAITLISTED
-_HELD = (
-    select(
-        func.coalesce(
-            func.sum(
-                case(
-                    (or_(*(_other.status == status for status in HOLDS_SEATS)), _other.party_size),
-                    else_=0,
-                )
-            ),
-            0,
-        )
-    )
-    .where(_of_event)
-    .correlate(Event)
-    .scalar_subquery()
-)
+_HELD = select(seats_held_sum(_other)).where(_of_event).correlate(Event).scalar_subquery()
 _WAITING = select(func.count()).where(_of_event, _waiting).correlate(Event).scalar_subquery()
 # Waitlisted ahead of the member: counted only when the member is waiting.
 _AHEAD = case(
@@ -203,8 +188,7 @@ _OVERVIEWS = (
         Registration,
         and_(Registration.event_id == Event.id, Registration.member_id == bindparam("member_id")),
     )
-    # A card shows neither the series nor the network: not joined in (see ``Event``).
-    .options(lazyload(Event.series), lazyload(Event.network), lazyload(Registration.event))
+    .options(*WITHOUT_SERIES_OR_NETWORK, lazyload(Registration.event))
 )
 _OVERVIEW_BY_CODE = _OVERVIEWS.where(Event.public_code == bindparam("public_code"))
 _EVENT_BY_CODE = select(Event).where(Event.public_code == bindparam("public_code"))

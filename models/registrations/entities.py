@@ -5,8 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.util import AliasedClass
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.events.entities import Event
@@ -81,6 +92,16 @@ class Registration(Base):
         if self.network_id is not None:
             return f"network:{self.network_id}"
         return f"affiliation:{self.affiliation or 'unknown'}"
+
+
+def seats_held_sum(
+    registrations: type[Registration] | AliasedClass[Registration],
+) -> ColumnElement[int]:
+    """SQL: the seats the rows of ``registrations`` take (the party sizes of those whose status
+    holds seats), 0 for none. Spelled out as ORs, not IN: an IN list is expanded at every
+    execution."""
+    holds = or_(*(registrations.status == status for status in HOLDS_SEATS))
+    return func.coalesce(func.sum(case((holds, registrations.party_size), else_=0)), 0)
 
 
 class RegistrationChange(Base):

@@ -35,7 +35,6 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
-    or_,
     select,
     true,
 )
@@ -58,7 +57,7 @@ from models.errors import (
     RegistrationClosed,
     SeatTaken,
 )
-from models.events.entities import Event, EventStatus
+from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
 from models.members.entities import ORGANISER_ROLES, Affiliation, Member
 from models.organisers import audit
 from models.outbox.entities import NotificationKind, OutboxMessage
@@ -69,6 +68,7 @@ from models.registrations.entities import (
     Registration,
     RegistrationChange,
     RegistrationStatus,
+    seats_held_sum,
 )
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.operations import COMING, sync_reminders
@@ -761,30 +761,23 @@ async def require_organiser(session: AsyncSession, member_id: int) -> Member:
 # The statements of the hot path are built once: building a select (coercing every clause) and
 # computing its cache key cost more than SQLite takes to run it.
 
-# A decision needs neither the event's series nor its network (``Event`` joins both in by
-# default): loading them cost more than the rest of the row.
-_WITHOUT_RELATED = (lazyload(Event.series), lazyload(Event.network))
 _LOCK_EVENT = (
     select(Event)
     .where(Event.id == bindparam("event_id"))
     .with_for_update(of=Event)
-    .options(*_WITHOUT_RELATED)
+    .options(*WITHOUT_SERIES_OR_NETWORK)
     .execution_options(populate_existing=True)
 )
 _LOCK_EVENT_BY_CODE = (
     select(Event)
     .where(Event.public_code == bindparam("public_code"))
     .with_for_update(of=Event)
-    .options(*_WITHOUT_RELATED)
+    .options(*WITHOUT_SERIES_OR_NETWORK)
     .execution_options(populate_existing=True)
 )
 _LOCKED = "registrations_locked_events"  # session.info: (transaction, {event id: event})
-# Spelled out rather than IN (...): an IN list is expanded anew at every execution.
-_holds_seats = or_(*(Registration.status == status for status in HOLDS_SEATS))
 _SEAT_USAGE = select(
-    func.coalesce(func.sum(case((_holds_seats, Registration.party_size), else_=0)), 0).label(
-        "held"
-    ),
+    seats_held_sum(Registration).label("held"),
     func.coalesce(func.max(Registration.queue_seq), 0).label("last_seq"),
     func.coalesce(func.sum(case((Registration.status == S.WAITLISTED, 1), else_=0)), 0).label(
         "waiting"
@@ -823,7 +816,7 @@ _REGISTRANT = (
 _EVENT_WITH_REGISTRANT = (
     _REGISTRANT.add_columns(Event)
     .join(Event, Event.id == bindparam("event_id"))
-    .options(*_WITHOUT_RELATED)
+    .options(*WITHOUT_SERIES_OR_NETWORK)
 )
 _EVENT_WITH_REGISTRATION = (
     select(Event, Registration)
@@ -832,7 +825,7 @@ _EVENT_WITH_REGISTRATION = (
         and_(Registration.event_id == Event.id, Registration.member_id == bindparam("member_id")),
     )
     .where(Event.id == bindparam("event_id"))
-    .options(lazyload(Registration.event), *_WITHOUT_RELATED)
+    .options(lazyload(Registration.event), *WITHOUT_SERIES_OR_NETWORK)
     .execution_options(populate_existing=True)
 )
 # The event is the one the operation holds (see ``_attach``): no join to load it again.

@@ -25,6 +25,7 @@ from models.members.operations import forget_member
 from models.networks.entities import Network
 from models.registrations import operations as ops
 from models.registrations.policy import RegistrationPolicy
+from tests import factories
 from tests.factories import make_event, make_member
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -66,16 +67,7 @@ async def build_programme(
     hans = await make_member(db, name="Hans", network="wyck")
 
     async def register(event: Event, member: Member, party_size: int = 1) -> int:
-        async with db.transaction() as session:
-            outcome = await ops.register(
-                session,
-                event_id=event.id,
-                member_id=member.id,
-                now=clock(),
-                policy=policy,
-                party_size=party_size,
-            )
-        return outcome.registration.id
+        return (await factories.register(db, clock, policy, event, member, party_size)).id
 
     anna_e1 = await register(e1, anna, 2)
     await register(e1, bob)
