@@ -28,6 +28,7 @@ from models.errors import DomainError
 from models.members.entities import Language, Member
 from models.members.operations import ensure_member, member_by_telegram_id
 from models.registrations.policy import RegistrationPolicy
+from web.links import start_link
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,15 @@ class BotDeps:
     default_language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     public_url: str = "http://127.0.0.1:8080"
+    sandbox: bool = False  # start links open the sandbox page, not t.me (web/links.py)
     flood: FloodGuard = field(default_factory=FloodGuard)
     members: RecentMembers = field(default_factory=RecentMembers)
+
+
+    def start_link(self, bot_username: str | None, payload: str) -> str | None:
+        """Where "/start <payload>" is one tap away: t.me with a real bot, else the sandbox."""
+        sandbox_url = self.public_url if self.sandbox else None
+        return start_link(payload, bot_username=bot_username, sandbox_url=sandbox_url)
 
 
 def deps_of(context: ContextTypes.DEFAULT_TYPE) -> BotDeps:

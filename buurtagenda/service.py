@@ -16,7 +16,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -38,6 +38,8 @@ from models import migrations
 from models.clock import Clock, system_clock
 from models.db import Database
 from models.events.demo import load_demo_programme
+from models.members.entities import Language
+from models.members.operations import member_by_telegram_id, set_language
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
@@ -48,6 +50,8 @@ from web.export import schedule_export_job
 
 log = logging.getLogger(__name__)
 
+# The emulated bot's name, for getMe only: no link ever points at it (anyone could register it on
+# Telegram); in the sandbox, start links open the sandbox page instead (web/links.py).
 SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
 
 
@@ -143,6 +147,7 @@ class Service:
             public_url=self.config.http.public_url,
             bot_username=self.bot_username,
             timezone=self.config.timezone,
+            sandbox=self.sandbox,
         )
         self.scheduler.start()
         await self._start_http()
@@ -182,14 +187,24 @@ class Service:
             public_url=self.config.http.public_url,
             bot_username=self.bot_username,
             timezone=self.config.timezone,
+            sandbox=self.sandbox,
         )
         if self.emulator is not None:
             from emulator.sandbox import sandbox_routes
 
-            for route in sandbox_routes(self.emulator):
+            for route in sandbox_routes(self.emulator, set_bot_language=self._set_bot_language):
                 app.router.routes.append(route)
             app.router.routes.append(Mount("", app=self.emulator.app))
         return app
+
+    async def _set_bot_language(self, telegram_ids: Sequence[int], language: str) -> None:
+        """The sandbox's language switch: the demo volunteers who talked to the bot already get
+        their language changed as in /instellingen; newcomers take it from their Telegram."""
+        async with self.database.transaction() as session:
+            for telegram_id in telegram_ids:
+                member = await member_by_telegram_id(session, telegram_id)
+                if member is not None:
+                    await set_language(session, member_id=member.id, language=Language(language))
 
     async def _start_http(self) -> None:
         config = uvicorn.Config(
@@ -223,6 +238,7 @@ class Service:
             default_language=self.config.default_language,
             timezone=self.config.timezone,
             public_url=self.config.http.public_url,
+            sandbox=self.sandbox,
         )
 
     async def _start_bot(self) -> None:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from emulator.state import JsonDict
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from emulator.core import TelegramEmulator
 
 _ASSETS = resources.files("emulator") / "sandbox_page"
+LANGUAGES = ("nl", "en")
+# Given the demo volunteers' user ids and a language: the service makes it their bot's language.
+SetBotLanguage = Callable[[Sequence[int], str], Awaitable[None]]
 
 
 def _asset(name: str) -> str:
@@ -91,8 +95,12 @@ def render_page(config: JsonDict) -> str:
     return TEMPLATE.replace("{{CONFIG}}", data)
 
 
-def sandbox_routes(emulator: TelegramEmulator) -> list[BaseRoute]:
-    """``/sandbox`` (the chat page) and ``/sandbox/`` (a redirect to it)."""
+def sandbox_routes(
+    emulator: TelegramEmulator, *, set_bot_language: SetBotLanguage | None = None
+) -> list[BaseRoute]:
+    """``/sandbox`` (the chat page), ``/sandbox/`` (a redirect to it) and ``POST
+    /sandbox/language`` (the page's language switch: the volunteers' Telegram language, and
+    through ``set_bot_language`` the language the bot speaks with them, follow the page)."""
 
     async def page(request: Request) -> Response:
         return HTMLResponse(render_page(page_config(emulator)), headers=HEADERS)
@@ -101,9 +109,28 @@ def sandbox_routes(emulator: TelegramEmulator) -> list[BaseRoute]:
         # Relative, so it also lands right behind a reverse proxy that adds a path prefix.
         return RedirectResponse("../sandbox", status_code=308)
 
+    async def language(request: Request) -> Response:
+        # JSON only: a form on another site cannot send it without the browser asking first.
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return JSONResponse({"error": "send JSON"}, status_code=415)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        chosen = body.get("language") if isinstance(body, dict) else None
+        if chosen not in LANGUAGES:
+            return JSONResponse({"error": f"language must be one of {LANGUAGES}"}, status_code=400)
+        people = emulator.add_demo_users()
+        for person in people:
+            person.user.language_code = chosen
+        if set_bot_language is not None:
+            await set_bot_language([person.user.id for person in people], chosen)
+        return JSONResponse({"language": chosen})
+
     return [
         Route("/sandbox", page, methods=["GET"]),
         Route("/sandbox/", to_page, methods=["GET"]),
+        Route("/sandbox/language", language, methods=["POST"]),
     ]
 
 

@@ -27,9 +27,11 @@ def create_app(
     bot_username: BotUsername = None,
     timezone: str = "Europe/Amsterdam",
     check_interval: float = 1.0,
+    sandbox: bool = False,
 ) -> Starlette:
     """The app. ``bot_username`` may be a function (the name comes from getMe at runtime);
-    ``check_interval``: how stale a feed or the page may be, in seconds (see web/feeds/cache.py).
+    ``check_interval``: how stale a feed or the page may be, in seconds (see web/feeds/cache.py);
+    ``sandbox``: event links open the sandbox page instead of Telegram (web/links.py).
     ``app.state.feeds`` and ``app.state.pages`` are there for the export job to share."""
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -48,7 +50,7 @@ def create_app(
     feeds = FeedService(
         database,
         clock=clock,
-        settings=settings_provider(public_url, bot_username, timezone),
+        settings=settings_provider(public_url, bot_username, timezone, sandbox=sandbox),
         cache=RenderCache(clock=clock, check_interval=check_interval),
     )
     pages = AgendaPages(feeds)

@@ -2,10 +2,11 @@
 
 An APScheduler job looks every ``EXPORT_SECONDS`` whether the data changed (one small query) and
 then writes what changed: ``index.html`` and ``index.en.html``, ``agenda.ics``, per network
-``netwerk/<slug>.ics`` and ``netwerk-<slug>[.en].html``, per coming event ``event/<id>.ics`` and
-``qr/<code>.svg``. Files are replaced atomically (write, then rename), so a web server never
-serves half a file; files of events that left the agenda are removed. Every ``FULL_PASS`` it
-writes regardless, which catches changes by time alone (an event that ended leaves the page).
+``netwerk/<slug>.ics`` and ``netwerk-<slug>[.en].html``, per coming event ``event/<id>.ics``,
+``poster-<code>[.en].html`` and ``qr/<code>.svg``. Files are replaced atomically (write, then
+rename), so a web server never serves half a file; files of events that left the agenda are
+removed. Every ``FULL_PASS`` it writes regardless, which catches changes by time alone (an event
+that ended leaves the page).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 EXPORT_SECONDS = 15
 FULL_PASS = timedelta(minutes=5)
 # Only files of these shapes are ever removed: the directory may hold other things.
-_OURS = ("event/*.ics", "qr/*.svg", "netwerk/*.ics", "netwerk-*.html")
+_OURS = ("event/*.ics", "qr/*.svg", "netwerk/*.ics", "netwerk-*.html", "poster-*.html")
 
 
 class Exporter:
@@ -85,6 +86,10 @@ class Exporter:
             await self._add(
                 documents, f"qr/{event.public_code}.svg", self.pages.qr_code(event.public_code)
             )
+            for lang in LANGUAGES:
+                suffix = ".en" if lang == "en" else ""
+                poster = self.pages.poster(event.public_code, lang=lang, static=True)
+                await self._add(documents, f"poster-{event.public_code}{suffix}.html", poster)
         changed = {
             path: rendered
             for path, rendered in documents.items()
@@ -128,12 +133,13 @@ def create_exporter(
     public_url: str,
     bot_username: BotUsername = None,
     timezone: str = "Europe/Amsterdam",
+    sandbox: bool = False,
 ) -> Exporter:
     # Its own cache: the export renders its own variant of the page (links between files).
     feeds = FeedService(
         database,
         clock=clock,
-        settings=settings_provider(public_url, bot_username, timezone),
+        settings=settings_provider(public_url, bot_username, timezone, sandbox=sandbox),
         cache=RenderCache(clock=clock, check_interval=0),
     )
     return Exporter(AgendaPages(feeds), Path(directory))
@@ -149,6 +155,7 @@ def schedule_export_job(
     bot_username: BotUsername = None,
     timezone: str = "Europe/Amsterdam",
     seconds: int = EXPORT_SECONDS,
+    sandbox: bool = False,
 ) -> Exporter | None:
     """Add the export job when ``directory`` is configured (``export.directory``); the first run
     is at once. ``public_url`` goes into the subscribe links (webcal needs an absolute URL)."""
@@ -161,6 +168,7 @@ def schedule_export_job(
         public_url=public_url,
         bot_username=bot_username,
         timezone=timezone,
+        sandbox=sandbox,
     )
     scheduler.add_job(
         exporter.export_if_changed,

@@ -28,6 +28,7 @@ async def on_calendar_file(turn: Turn, code: str) -> None:
             lang=turn.member.language.value,
             registration=registration,
             timezone=turn.deps.timezone,
+            sandbox=turn.deps.sandbox,
         )
     await turn.toast()
     await turn.context.bot.send_document(

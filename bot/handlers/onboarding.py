@@ -28,7 +28,9 @@ def main_menu(turn: Turn) -> Buttons:
     t = turn.t
     return [
         [turn.button(t("📅 Agenda"), "ag", 0), turn.button(t("🙋 Mijn aanmeldingen"), "my")],
-        [turn.button(t("📅 Zet in je agenda"), "zf"), turn.button(t("⚙️ Instellingen"), "st")],
+        # Not "📅 …agenda" again: next to "📅 Agenda" it looked like the same button.
+        [turn.button(t("📲 Zet de agenda in je telefoon"), "zf")],
+        [turn.button(t("⚙️ Instellingen"), "st")],
     ]
 
 
@@ -71,13 +73,14 @@ async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
     page = min(max(page, 0), pages - 1)
     shown = networks[page * NETWORKS_PER_PAGE : (page + 1) * NETWORKS_PER_PAGE]
     rows = _network_rows(turn, shown, then)
+    # Only buttons that do something: where we are is said in the text, not on a button.
     nav = []
     if page > 0:
-        nav.append(turn.button("◀", "np", page - 1, then))
-    nav.append(turn.button(f"{page + 1}/{pages}", "np", page, then))
+        nav.append(turn.button(t("◀ Vorige"), "np", page - 1, then))
     if page < pages - 1:
-        nav.append(turn.button("▶", "np", page + 1, then))
-    rows.append(nav)
+        nav.append(turn.button(t("Volgende ▶"), "np", page + 1, then))
+    if nav:
+        rows.append(nav)
     rows.append([turn.button(t("Ik hoor niet bij een buurtnetwerk"), "ao", then)])
     language = Language.EN if turn.member.language is Language.NL else Language.NL
     rows.append(
@@ -90,13 +93,13 @@ async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
             )
         ]
     )
-    await turn.show(
-        t(
-            "Van welk buurtnetwerk ben je? Kies hieronder, of typ een deel van de naam "
-            "(bijvoorbeeld „Wyck” of „Daalhof”)."
-        ),
-        rows,
+    question = t(
+        "Van welk buurtnetwerk ben je? Kies hieronder, of typ een deel van de naam "
+        "(bijvoorbeeld „Wyck” of „Daalhof”)."
     )
+    if pages > 1:
+        question += "\n\n" + t("Pagina {page} van {pages}", page=page + 1, pages=pages)
+    await turn.show(question, rows)
 
 
 def _network_rows(turn: Turn, networks: list[Network], then: str) -> Buttons:

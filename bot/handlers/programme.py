@@ -1691,7 +1691,7 @@ def _small_number(value: str) -> int:
 
 def _deep_link(turn: Turn, code: str) -> str | None:
     username = turn.context.bot.username if turn.context.bot else None
-    return f"https://t.me/{username}?start=e_{code}" if username else None
+    return turn.deps.start_link(username, f"e_{code}")
 
 
 __all__ = [

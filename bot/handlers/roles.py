@@ -42,9 +42,9 @@ from models.errors import DomainError
 from models.events.entities import EventKind, EventStatus
 from models.members.entities import Role
 from models.organisers.operations import (
+    DEEP_LINK_INVITATION,
     INVITATION_VALID,
     accept_invitation,
-    invitation_link,
     invite_organiser,
     list_organisers,
     open_invitations,
@@ -174,7 +174,7 @@ async def on_invite(turn: Turn) -> None:
     now = turn.deps.clock()
     async with turn.deps.database.transaction() as session:
         secret = await invite_organiser(session, actor_id=turn.member.id, now=now)
-    link = invitation_link(turn.context.bot.username, secret)
+    link = turn.deps.start_link(turn.context.bot.username, DEEP_LINK_INVITATION + secret)
     await turn.toast(t("Uitnodiging gemaakt."))
     await turn.show(
         t(
@@ -189,7 +189,7 @@ async def on_invite(turn: Turn) -> None:
             "Je bent uitgenodigd als organisator van Buurtagenda, het programma van de "
             "buurtnetwerken van Maastricht. Tik op deze link om te beginnen (hij werkt één keer, "
             "48 uur lang):\n{link}",
-            link=escape(link),
+            link=escape(link or ""),
         )
     )
 

@@ -59,7 +59,7 @@ async def show_settings(turn: Turn) -> None:
                 )
             ],
             [turn.button(t("⏰ Herinneringen kiezen"), "rq")],
-            [turn.button(t("📅 Zet in je agenda"), "zf")],
+            [turn.button(t("📲 Zet de agenda in je telefoon"), "zf")],
             [
                 turn.button(
                     t("📰 Weekoverzicht uitzetten")

@@ -14,12 +14,17 @@
   const SHORTCUTS = ["start", "agenda", "mijn", "instellingen"];
   const SAFE_SCHEMES = new Set(["http:", "https:", "mailto:", "tel:"]);
   const STORE = "buurtagenda.sandbox.";
+  const START_PAYLOAD = /^[A-Za-z0-9_-]{1,64}$/; // what Telegram allows after t.me/<bot>?start=
 
   const TEXT = {
     nl: {
       title: "Probeer Buurtagenda zonder Telegram",
-      intro: "Praat met de echte Buurtagenda-bot als een van de demo-vrijwilligers. " +
-        "Er gaat niets naar Telegram.",
+      demo: "Demo",
+      intro: "Dit is een demo: je praat met de echte Buurtagenda-bot, maar er gaat niets " +
+        "naar Telegram.",
+      who: (names) => `${names} zijn verzonnen vrijwilligers. Kies hieronder als wie je praat.`,
+      botLanguage: (names) => `De bot praat nu Nederlands met ${names}.`,
+      languageFailed: "De taal van de bot wijzigen lukte niet. Probeer het nog eens.",
       other: "en", otherName: "English", otherLabel: "Switch to English",
       skip: "Naar het berichtenvak",
       people: "Kies als wie je praat",
@@ -53,8 +58,12 @@
     },
     en: {
       title: "Try Buurtagenda without Telegram",
-      intro: "Chat with the real Buurtagenda bot as one of the demo volunteers. " +
-        "Nothing goes to Telegram.",
+      demo: "Demo",
+      intro: "This is a demo: you chat with the real Buurtagenda bot, but nothing goes to " +
+        "Telegram.",
+      who: (names) => `${names} are made-up volunteers. Choose below who you are.`,
+      botLanguage: (names) => `The bot now speaks English with ${names}.`,
+      languageFailed: "Changing the bot's language failed. Please try again.",
       other: "nl", otherName: "Nederlands", otherLabel: "Schakel naar Nederlands",
       skip: "Skip to the message box",
       people: "Choose who you are",
@@ -95,7 +104,7 @@
     emptyText: $("empty-text"), emptyStart: $("empty-start"), typing: $("typing"),
     replyKeyboard: $("reply-keyboard"), chips: $("chips"), form: $("form"), input: $("message"),
     inputLabel: $("message-label"), toast: $("toast"), alert: $("alert"),
-    alertText: $("alert-text"), alertOk: $("alert-ok"),
+    alertText: $("alert-text"), alertOk: $("alert-ok"), who: $("who"),
   };
 
   // ------------------------------------------------------------------------------ state --
@@ -672,6 +681,7 @@
       const code = (chat.person.language_code || "").slice(0, 2);
       const tag = el("span", "tab-lang", code.toUpperCase());
       tag.setAttribute("aria-hidden", "true");
+      chat.tabTag = tag;
       chat.tabLanguage = srOnly("");
       chat.unreadBadge = el("span", "unread");
       chat.unreadBadge.setAttribute("aria-hidden", "true");
@@ -699,6 +709,7 @@
 
   function updateTab(chat) {
     const code = (chat.person.language_code || "").slice(0, 2);
+    chat.tabTag.textContent = code.toUpperCase();
     chat.tabLanguage.textContent = t().languages[code] ? ` (${t().languages[code]})` : "";
     chat.unreadBadge.hidden = chat.unread === 0;
     chat.unreadBadge.textContent = chat.unread ? String(chat.unread) : "";
@@ -749,6 +760,25 @@
     }
   }
 
+  function names() {
+    const list = config.people.map((person) => person.first_name);
+    return new Intl.ListFormat(t().locale, { style: "long", type: "conjunction" }).format(list);
+  }
+
+  // The page's language is the bot's too: the volunteers' Telegram and their settings follow.
+  async function setBotLanguage(next) {
+    try {
+      await api(new URL("sandbox/language", document.baseURI), { language: next });
+    } catch {
+      toast(t().languageFailed);
+      return;
+    }
+    for (const chat of chats.values()) chat.person.language_code = next;
+    for (const chat of chats.values()) updateTab(chat);
+    if (active) renderChat();
+    toast(t().botLanguage(names()));
+  }
+
   function setLanguage(next) {
     lang = next;
     save("lang", next);
@@ -759,6 +789,7 @@
     ui.lang.textContent = text.otherName;
     ui.lang.lang = text.other;
     ui.lang.setAttribute("aria-label", text.otherLabel);
+    ui.who.textContent = text.who(names());
     ui.logLabel.textContent = text.conversation;
     ui.inputLabel.textContent = text.messageLabel;
     ui.chips.setAttribute("aria-label", text.shortcuts);
@@ -773,7 +804,10 @@
   }
 
   // ------------------------------------------------------------------------ wiring --
-  ui.lang.addEventListener("click", () => setLanguage(t().other));
+  ui.lang.addEventListener("click", () => {
+    setLanguage(t().other);
+    setBotLanguage(lang);
+  });
   ui.form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = ui.input.value;
@@ -793,5 +827,10 @@
   const saved = chats.get(Number(load("chat")));
   const first = chats.values().next().value;
   if (saved || first) select(saved || first);
+  // Arriving from a link on the agenda page, a poster or a feed (/sandbox?start=e_<code>): the
+  // chosen volunteer opens it, as Telegram does with t.me/<bot>?start=...
+  const payload = new URLSearchParams(location.search).get("start");
+  if (payload !== null) window.history.replaceState(null, "", location.pathname); // not on reload
+  if (active && payload && START_PAYLOAD.test(payload)) send(`/start ${payload}`);
   if (chats.size) pollForever();
 })();

@@ -2,7 +2,8 @@
 
 - Admins are whoever ``Config.admins`` names; ``members.operations.ensure_member`` applies that on
   every contact, so an admin is never made or unmade here.
-- An admin invites an organiser with a one-time deep link (``t.me/<bot>?start=o_<secret>``): 128
+- An admin invites an organiser with a one-time deep link (``/start o_<secret>``; the bot makes
+  it a t.me link, or a sandbox link in the sandbox: web/links.py): 128
   random bits, of which only the SHA-256 is stored. It works once, for 48 hours, unless an admin
   revokes it first. Whoever opens it becomes an organiser.
 - An admin revokes an organiser: they are a member again (their registrations stay).
@@ -99,10 +100,6 @@ async def invite_organiser(session: AsyncSession, *, actor_id: int, now: datetim
         after={"expires_at": invitation.expires_at},
     )
     return secret
-
-
-def invitation_link(bot_username: str, secret: str) -> str:
-    return f"https://t.me/{bot_username}?start={DEEP_LINK_INVITATION}{secret}"
 
 
 async def accept_invitation(
@@ -250,7 +247,6 @@ __all__ = [
     "InvitationUsed",
     "RoleChange",
     "accept_invitation",
-    "invitation_link",
     "invite_organiser",
     "list_organisers",
     "open_invitations",

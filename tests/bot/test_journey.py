@@ -28,8 +28,14 @@ async def test_onboarding_in_dutch_with_paging_and_search(world: World):
     assert "Welkom bij" in welcome.content
     assert "Van welk buurtnetwerk ben je?" in question.content
     assert "Amby" in labels(question)  # first page, sorted by name
-    page_two = await press(anouk, question, "▶").edit()
-    assert "2/4" in labels(page_two)
+    assert "Pagina 1 van 4" in question.content
+    page_two = await press(anouk, question, "Volgende ▶").edit()
+    assert "Pagina 2 van 4" in page_two.content
+    # No dead buttons: where we are is text, every button of the pager goes somewhere.
+    assert not any(label.endswith("/4") for label in labels(page_two))
+    back = await press(anouk, page_two, "◀ Vorige").edit()
+    assert "Pagina 1 van 4" in back.content and "◀ Vorige" not in labels(back)
+    page_two = await press(anouk, back, "Volgende ▶").edit()
     search = await anouk.ask("daal")
     assert labels(search)[0] == "Belfort-Daalhof"
     chosen = press(anouk, search, "Belfort-Daalhof")
@@ -224,7 +230,7 @@ async def test_put_it_in_my_calendar(world: World):
     assert "Google Agenda" in labels(links)
     # Asking again does not show the secret again; a new link replaces the old one.
     settings = await anouk.ask("/instellingen")
-    again = await press(anouk, settings, "Zet in je agenda").edit()
+    again = await press(anouk, settings, "Zet de agenda in je telefoon").edit()
     assert "Je hebt al een eigen agenda-link" in again.content
     fresh = await press(anouk, again, "Nieuwe agenda-link").reply()
 

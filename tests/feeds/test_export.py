@@ -30,6 +30,8 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
         "netwerk-wyck.en.html",
         f"event/{event.id}.ics",
         f"qr/{event.public_code}.svg",
+        f"poster-{event.public_code}.html",
+        f"poster-{event.public_code}.en.html",
     } <= names
     assert written == len(names)
     assert not [name for name in names if name.endswith(".tmp")]
@@ -37,6 +39,11 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
     assert "Masterclass Omgevingswet" in page
     assert 'href="netwerk-wyck.html"' in page and 'href="index.en.html"' in page
     assert f'href="event/{event.id}.ics"' in page
+    assert f'href="poster-{event.public_code}.html"' in page
+    assert 'data-href="netwerk-wyck.html"' in page  # the network choice, without a server
+    assert '<noscript><ul class="networks">' in page  # and without JavaScript
+    poster = (tmp_path / f"poster-{event.public_code}.html").read_text("utf-8")
+    assert f'src="qr/{event.public_code}.svg"' in poster and 'href="index.html"' in poster
     assert "webcal://agenda.example.nl/agenda.ics" in page
     assert (tmp_path / "agenda.ics").read_bytes().count(b"BEGIN:VEVENT") == 2
 

@@ -7,20 +7,27 @@ Playwright. No browser is ever downloaded: without ``/usr/bin/chromium`` the tes
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import ConsoleMessage, async_playwright, expect
 from sqlalchemy import select
+from starlette.routing import BaseRoute, Mount, Route
 
-from buurtagenda.config import Config, DatabaseConfig, HttpConfig
+from buurtagenda.config import Config, DatabaseConfig, HttpConfig, TelegramConfig
 from buurtagenda.service import Service
-from emulator import Entity
+from emulator import Entity, TelegramEmulator
+from emulator.sandbox import sandbox_routes
+from emulator.server import serve
 from models.events.entities import Event
 from models.members.entities import Member
 from models.registrations.entities import Registration, RegistrationStatus
+from tests.axe import axe_violations
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -105,7 +112,7 @@ async def test_a_newcomer_registers_for_a_masterclass_in_the_browser(tmp_path: P
                 await shortcuts.get_by_role("button", name="/start").click()
                 picker = bot_messages.last
                 await expect(picker).to_contain_text("Van welk buurtnetwerk ben je?")
-                await picker.get_by_role("button", name="▶", exact=True).click()
+                await picker.get_by_role("button", name="Volgende ▶", exact=True).click()
                 await picker.get_by_role("button", name="De Heeg", exact=True).click()
                 await expect(picker).to_contain_text("Je hoort bij De Heeg")
                 await expect(bot_messages).to_have_count(2)  # welcome + the picker, edited
@@ -156,3 +163,184 @@ async def test_a_newcomer_registers_for_a_masterclass_in_the_browser(tmp_path: P
         assert problems == []
     finally:
         await service.stop()
+
+
+# Every visible text under 16px, as "tag.class: size "text"" (screen-reader-only text excluded).
+SMALL_TEXT = """() => {
+  const small = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const element = node.parentElement;
+    if (!node.textContent.trim() || !element) continue;
+    if (element.closest(".sr-only, [hidden], script, style, dialog:not([open])")) continue;
+    if (!element.getClientRects().length) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility === "hidden") continue;
+    const size = parseFloat(style.fontSize);
+    if (size < 16) {
+      small.push(`${element.tagName}.${element.className}: ${size}px "${node.textContent.trim()}"`);
+    }
+  }
+  return small;
+}"""
+# Where the screenshots go: BUURTAGENDA_SCREENSHOTS (CI artefacts), else the test's tmp_path.
+SCREENSHOTS = os.environ.get("BUURTAGENDA_SCREENSHOTS", "")
+
+
+def sandbox_config(tmp_path: Path) -> Config:
+    port = free_port()
+    return Config(
+        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"),
+        http=HttpConfig(port=port, public_url=f"http://127.0.0.1:{port}"),
+    )
+
+
+async def test_the_sandbox_for_someone_of_70_on_a_phone(tmp_path: Path) -> None:
+    config = sandbox_config(tmp_path)
+    service = Service(config)
+    await service.start()
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 390, "height": 844})
+                await page.goto(f"{config.http.public_url}/sandbox")
+                # It says it is a demo, and who the three volunteers are.
+                await expect(page.locator(".demo")).to_have_text("Demo")
+                await expect(page.locator("header")).to_contain_text("Dit is een demo")
+                await expect(page.locator("header")).to_contain_text(
+                    "Anouk, Bram en Fatima zijn verzonnen vrijwilligers."
+                )
+                await page.get_by_role("tab", name=re.compile(r"^Bram")).click()
+                bot_messages = page.get_by_role("log").locator("li.msg.bot")
+                shortcuts = page.get_by_role("group", name="Veelgebruikte opdrachten")
+                await shortcuts.get_by_role("button", name="/start").click()
+                picker = bot_messages.last
+                await expect(picker).to_contain_text("Pagina 1 van 4")
+                # No dead buttons: the page number is text, not a button that does nothing.
+                buttons = await picker.locator(".ikb-button").all_inner_texts()
+                assert not [b for b in buttons if re.fullmatch(r"\s*\d+\s*/\s*\d+\s*", b)]
+                await picker.get_by_role("button", name="Volgende ▶", exact=True).click()
+                await expect(picker).to_contain_text("Pagina 2 van 4")
+                await picker.get_by_role("button", name="De Heeg", exact=True).click()
+                await expect(picker).to_contain_text("Je hoort bij De Heeg")
+                await shortcuts.get_by_role("button", name="/start").click()
+                menu = bot_messages.filter(has_text="Welkom terug, Bram")
+                await expect(menu.locator(".ikb-button")).to_have_count(4)
+                labels = await menu.locator(".ikb-button").all_inner_texts()
+                assert "📅 Agenda" in labels
+                emoji = [label.split()[0] for label in labels]
+                assert len(set(emoji)) == len(emoji), labels  # no two look-alike buttons
+                await page.screenshot(path=shots / "sandbox-390.png")
+
+                assert await page.evaluate(SMALL_TEXT) == []
+                assert await axe_violations(page) == []
+                await page.set_viewport_size({"width": 320, "height": 700})
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+                await page.screenshot(path=shots / "sandbox-320.png")
+                assert await page.evaluate(SMALL_TEXT) == []
+
+                # English: the page, and the bot with every volunteer.
+                await page.set_viewport_size({"width": 390, "height": 844})
+                await page.get_by_role("button", name="Switch to English").click()
+                await expect(page.get_by_role("heading", level=1)).to_have_text(
+                    "Try Buurtagenda without Telegram"
+                )
+                await expect(page.locator("#note")).to_contain_text("Telegram set to English")
+                await page.get_by_role("group", name="Common commands").get_by_role(
+                    "button", name="/start"
+                ).click()
+                await expect(bot_messages.last).to_contain_text("Welcome back, Bram")
+                await page.get_by_role("tab", name=re.compile(r"^Anouk")).click()
+                await page.get_by_role("button", name="Start", exact=True).click()
+                await expect(bot_messages.first).to_contain_text("Welcome to")
+                assert await axe_violations(page) == []
+                await page.screenshot(path=shots / "sandbox-390-en.png")
+            finally:
+                await browser.close()
+    finally:
+        await service.stop()
+
+
+async def test_a_link_on_the_agenda_opens_the_event_in_the_sandbox(tmp_path: Path) -> None:
+    config = sandbox_config(tmp_path)
+    service = Service(config)
+    await service.start()
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 390, "height": 844})
+                await page.goto(config.http.public_url + "/")
+                assert await page.locator('a[href*="t.me"]').count() == 0
+                await expect(page.locator(".demo")).to_contain_text("Dit is een demo")
+                assert await axe_violations(page) == []
+                await page.screenshot(path=shots / "agenda-sandbox-390.png")
+                register = page.get_by_role(
+                    "link", name=re.compile(r"^Aanmelden in de demo: Omgevingswet")
+                )
+                code = (await register.get_attribute("href") or "").rsplit("e_", 1)[1]
+                await register.click()
+                # The parameter is used once: a reload does not open the event again.
+                await expect(page).to_have_url(f"{config.http.public_url}/sandbox")
+                bot_messages = page.get_by_role("log").locator("li.msg.bot")
+                card = bot_messages.filter(has_text=MASTERCLASS)
+                await card.get_by_role("button", name="✅ Aanmelden", exact=True).click()
+                # Anouk is new: first her network, then the event again.
+                picker = bot_messages.filter(has_text="Van welk buurtnetwerk ben je?")
+                await picker.get_by_role("button", name="Amby", exact=True).click()
+                await expect(picker).to_have_count(0)
+                again = bot_messages.filter(has_text=MASTERCLASS).last
+                await again.get_by_role("button", name="✅ Aanmelden", exact=True).click()
+                await expect(page.get_by_role("status")).to_contain_text("Je bent aangemeld")
+                assert code
+            finally:
+                await browser.close()
+        assert await confirmed_registrations(service, 900_000_001) == [MASTERCLASS]  # Anouk
+    finally:
+        await service.stop()
+
+
+def emulator_paths() -> list[tuple[str, str]]:
+    """Every route of the emulator and the sandbox, as (method, path) with its parameters filled."""
+
+    def walk(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, str]]:
+        for route in routes:
+            if isinstance(route, Mount):
+                yield from walk(route.routes, prefix + route.path)
+            elif isinstance(route, Route):
+                path = re.sub(r"\{[^}]+\}", "1", prefix + route.path)
+                yield sorted(route.methods or ["GET"])[0], path
+
+    emulator = TelegramEmulator()
+    return list(walk([*sandbox_routes(emulator), *emulator.app.routes]))
+
+
+async def test_with_a_token_no_emulator_or_sandbox_route_is_there(tmp_path: Path) -> None:
+    telegram = TelegramEmulator(bot_username="EchteBot")
+    async with serve(telegram) as api_url:
+        config = sandbox_config(tmp_path)
+        config = config.model_copy(
+            update={"telegram": TelegramConfig(token=telegram.token, api_base_url=api_url)}
+        )
+        service = Service(config)
+        await service.start()
+        try:
+            assert service.emulator is None
+            paths = emulator_paths()
+            assert ("POST", "/sandbox/language") in paths and ("GET", "/_emulator/feed") in paths
+            async with httpx.AsyncClient(base_url=config.http.public_url) as client:
+                assert (await client.get("/healthz")).status_code == 200
+                for method, path in paths:
+                    response = await client.request(method, path)
+                    assert response.status_code == 404, (method, path, response.status_code)
+        finally:
+            await service.stop()

@@ -75,7 +75,8 @@ async def test_the_coming_events_in_dutch(sqlite_db, clock, policy):
     assert f'href="https://t.me/BuurtagendaBot?start=e_{event.public_code}"' in html
     assert "Op de wachtlijst via Telegram" in html  # the full one
     assert f'href="event/{open_event.id}.ics"' in html
-    assert f'src="qr/{open_event.public_code}.svg"' in html
+    assert f'href="poster/{open_event.public_code}"' in html  # a poster page, no QR here
+    assert "<img" not in html and "(.ics)" not in html
     assert f'id="e-{past.public_code}"' not in html
     assert html.index("Omgevingswet") < html.index(f'id="e-{open_event.public_code}"')
 
@@ -128,7 +129,7 @@ async def test_filter_by_network(sqlite_db, clock):
     assert f'id="e-{collective.public_code}"' in for_wyck
     assert f'id="e-{wyck.public_code}"' in for_wyck
     assert "webcal://agenda.example.nl/netwerk/wyck.ics" in for_wyck
-    assert 'href="?netwerk=wyck" aria-current="page"' in for_wyck
+    assert '<option value="wyck" data-href="?netwerk=wyck" selected>' in for_wyck
     other = (await get(app, "/?netwerk=amby")).text
     assert "Alleen Wyck" not in other and "Voor iedereen" in other
     assert (await get(app, "/?netwerk=bestaat-niet")).status_code == 404
@@ -147,8 +148,9 @@ async def test_without_the_bot_there_are_no_deep_links_or_qr_codes(sqlite_db, cl
     event = await make_event(sqlite_db, clock())
     app = make_app(sqlite_db, clock, bot_username=None)
     html = (await get(app, "/")).text
-    assert "t.me/" not in html and "qr/" not in html
+    assert "t.me/" not in html and "qr/" not in html and "poster/" not in html
     assert (await get(app, f"/qr/{event.public_code}.svg")).status_code == 404
+    assert (await get(app, f"/poster/{event.public_code}")).status_code == 404
 
 
 async def test_the_bot_name_may_come_later(sqlite_db, clock):
@@ -175,6 +177,43 @@ async def test_qr_codes_for_posters(sqlite_db, clock):
     assert again.status_code == 304
 
 
+async def test_a_poster_per_event(sqlite_db, clock):
+    event = await make_event(
+        sqlite_db, clock(), title='Omgevingswet <script>x</script>', description="Met koffie"
+    )
+    draft = await make_event(sqlite_db, clock(), publish=False)
+    app = make_app(sqlite_db, clock)
+    response = await get(app, f"/poster/{event.public_code}")
+    assert response.status_code == 200
+    html = response.text
+    assert "Omgevingswet &lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
+    assert f'src="../qr/{event.public_code}.svg"' in html  # relative: a path prefix works
+    assert f"https://t.me/BuurtagendaBot?start=e_{event.public_code}" in html  # printed too
+    assert "Scan de code met je telefoon om je aan te melden via Telegram." in html
+    assert 'href="../"' in html  # back to the agenda
+    english = (await get(app, f"/poster/{event.public_code}?lang=en")).text
+    assert '<html lang="en">' in english and 'href="../?lang=en"' in english
+    assert (await get(app, f"/poster/{draft.public_code}")).status_code == 404
+    assert (await get(app, "/poster/bestaatniet")).status_code == 404
+
+
+async def test_in_the_sandbox_links_open_the_sandbox_never_telegram(sqlite_db, clock):
+    event = await make_event(sqlite_db, clock(), title="Omgevingswet")
+    app = make_app(sqlite_db, clock, bot_username="buurtagenda_sandbox_bot", sandbox=True)
+    link = f"https://agenda.example.nl/sandbox?start=e_{event.public_code}"
+    html = (await get(app, "/")).text
+    assert "t.me" not in html
+    assert f'href="{link}"' in html and "Aanmelden in de demo" in html
+    assert "Dit is een demo" in html
+    poster = (await get(app, f"/poster/{event.public_code}")).text
+    assert link in poster and "t.me" not in poster
+    assert "aan te melden in de demo" in poster
+    for feed in ("/agenda.ics", "/netwerk/wyck.ics", f"/event/{event.id}.ics"):
+        body = (await get(app, feed)).content.decode().replace("\r\n ", "")
+        assert "t.me" not in body, feed
+        assert f"URL:{link}" in body and link in body.split("DESCRIPTION:")[1], feed
+
+
 async def test_user_text_is_escaped(sqlite_db, clock):
     await make_event(
         sqlite_db,
@@ -184,7 +223,7 @@ async def test_user_text_is_escaped(sqlite_db, clock):
         location='"Buurthuis" <Wyck>',
     )
     html = (await get(make_app(sqlite_db, clock), "/")).text
-    assert "<script>" not in html and "<b>vet</b>" not in html
+    assert "<script>alert" not in html and "<b>vet</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
     assert "&quot;Buurthuis&quot; &lt;Wyck&gt;" in html
 

@@ -1,8 +1,12 @@
-"""The agenda page as HTML: plain Python string templates, every value through ``html.escape``.
+"""The agenda page and the posters as HTML: plain Python string templates, every value through
+``html.escape``.
 
-Mobile-first and without JavaScript: one column, large touch targets, semantic landmarks and
-headings, a definition list per event, visible focus, text contrast of at least 7:1. The network
-filter is a list of links (in a ``<details>``), so it works on a static web host too.
+Mobile-first, for anyone who can read a phone: one column, large touch targets, semantic
+landmarks and headings, a definition list per event, visible focus, text contrast of at least
+7:1. Everything works without JavaScript; a few lines of it only add a copy button for the feed
+link, a print button on a poster, and take the network choice straight to its page (what a
+static web host needs: there the form cannot ask the server). "Zet de agenda in je telefoon"
+comes first, folded; each event links to its own poster page with the QR code.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
 
+from models.events.entities import Event
 from models.feeds.queries import Agenda, AgendaItem
 from web.agenda.texts import LANGUAGE_NAMES, _, _n, kind_label, span
 from web.feeds.ical import FeedSettings
@@ -27,27 +32,39 @@ class NetworkChoice:
 
 @dataclass(frozen=True)
 class PageLinks:
-    """Where the page's own links go: the live service (``/?netwerk=…``) or the files of the
-    static export (``netwerk-<slug>.html``). Both use relative links, so a path prefix works."""
+    """Where the page's own links go: the live service (``/?netwerk=…``, ``/poster/<code>``) or
+    the files of the static export (``netwerk-<slug>.html``, ``poster-<code>.html``). Both use
+    relative links, so a path prefix works; ``up`` is the way back to the root from a page in a
+    folder (the live poster page)."""
 
     static: bool = False
+    up: str = ""
 
     def page(self, lang: str, slug: str | None) -> str:
         if self.static:
             name = f"netwerk-{slug}" if slug else "index"
-            return f"{name}.en.html" if lang == "en" else f"{name}.html"
+            return self.up + (f"{name}.en.html" if lang == "en" else f"{name}.html")
         params = {}
         if slug:
             params["netwerk"] = slug
         if lang != "nl":
             params["lang"] = lang
-        return "?" + urlencode(params) if params else "./"
+        if not params:
+            return self.up or "./"
+        return f"{self.up}?{urlencode(params)}"
 
     def event_document(self, event_id: int) -> str:
-        return f"event/{event_id}.ics"
+        return f"{self.up}event/{event_id}.ics"
 
     def qr(self, public_code: str) -> str:
-        return f"qr/{public_code}.svg"
+        return f"{self.up}qr/{public_code}.svg"
+
+    def poster(self, lang: str, public_code: str) -> str:
+        if self.static:
+            suffix = ".en" if lang == "en" else ""
+            return f"{self.up}poster-{public_code}{suffix}.html"
+        query = "?" + urlencode({"lang": lang}) if lang != "nl" else ""
+        return f"{self.up}poster/{public_code}{query}"
 
 
 def render_page(
@@ -95,52 +112,83 @@ href="{_e(feed_url)}">
 lang="{other}">{_e(LANGUAGE_NAMES[other])}</a></nav>
 <h1>{fixed["heading"]}</h1>
 <p>{_e(intro)}</p>
+{_demo_notice(lang) if settings.sandbox else ""}
 </header>
 <main>
+{_subscribe(feed_url, lang)}
 {_filter(networks, current, lang, links)}
 <section id="agenda" aria-labelledby="komend">
 <h2 id="komend">{fixed["coming"]}</h2>
 {events}
 </section>
-{_subscribe(feed_url, lang)}
 </main>
 <footer><p>{fixed["footer"]}</p>\
 </footer>
+<script>{SCRIPT}</script>
 </body>
 </html>
 """
 
 
+def _demo_notice(lang: str) -> str:
+    text = _(
+        lang,
+        "Dit is een demo: de bijeenkomsten zijn verzonnen. Aanmelden probeer je op de "
+        "demopagina, zonder Telegram.",
+    )
+    return f'<p class="demo"><a href="sandbox">{_e(text)}</a></p>'
+
+
 def _subscribe(feed_url: str, lang: str) -> str:
+    """Folded, near the top: one tap opens it; the link can be copied with a button."""
     fixed = _fixed_texts(lang)
     subscribe = feed_links(feed_url)
     once = _(
         lang, "Abonneer je één keer; nieuwe en gewijzigde bijeenkomsten verschijnen dan vanzelf."
     )
-    return f"""<section aria-labelledby="abonneren" class="subscribe">
-<h2 id="abonneren">{fixed["subscribe"]}</h2>
+    return f"""<details class="subscribe" id="abonneren">
+<summary>{fixed["subscribe"]}</summary>
 <p>{_e(once)}</p>
 <p class="actions">
 <a class="button" href="{_e(subscribe.webcal)}">{fixed["webcal"]}</a>
 <a class="button" href="{_e(subscribe.google)}">{fixed["google"]}</a>
 </p>
-<p><label for="feed-url">{fixed["copy_link"]}</label>
-<input id="feed-url" type="url" readonly value="{_e(subscribe.https)}"></p>
-</section>"""
+<label for="feed-url">{fixed["copy_link"]}</label>
+<div class="copy"><input id="feed-url" type="url" readonly value="{_e(subscribe.https)}">
+<button type="button" class="button" id="copy-feed" data-done="{fixed["copied"]}" hidden>\
+{fixed["copy"]}</button></div>
+<p id="copy-status" class="status" role="status"></p>
+</details>"""
 
 
 def _filter(
     networks: Sequence[NetworkChoice], current: NetworkChoice | None, lang: str, links: PageLinks
 ) -> str:
+    """One choice: a list box and a button. The form asks the live service (no JavaScript
+    needed); the script goes to the option's own page, which is what the static export needs
+    (there a plain list of links stands in when JavaScript is off)."""
     fixed = _fixed_texts(lang)
+    chosen = current.slug if current else None
 
-    def item(slug: str | None, name: str) -> str:
-        selected = (current.slug if current else None) == slug
-        mark = ' aria-current="page"' if selected else ""
-        return f'<li><a href="{_e(links.page(lang, slug))}"{mark}>{_e(name)}</a></li>'
+    def option(slug: str | None, name: str) -> str:
+        selected = " selected" if chosen == slug else ""
+        return (
+            f'<option value="{_e(slug or "")}" data-href="{_e(links.page(lang, slug))}"'
+            f"{selected}>{_e(name)}</option>"
+        )
 
-    choices = [item(None, _(lang, "Alle bijeenkomsten"))]
-    choices += [item(network.slug, network.name) for network in networks]
+    everything = _(lang, "Alle bijeenkomsten")
+    options = [option(None, everything)]
+    options += [option(network.slug, network.name) for network in networks]
+    language = f'<input type="hidden" name="lang" value="{_e(lang)}">' if lang != "nl" else ""
+    fallback = ""
+    if links.static:
+        items = [(None, everything), *((n.slug, n.name) for n in networks)]
+        listed = "".join(
+            f'<li><a href="{_e(links.page(lang, slug))}">{_e(name)}</a></li>'
+            for slug, name in items
+        )
+        fallback = f'<noscript><ul class="networks">{listed}</ul></noscript>'
     showing = (
         _(
             lang,
@@ -153,12 +201,11 @@ def _filter(
     return f"""<section aria-labelledby="filter">
 <h2 id="filter">{fixed["filter"]}</h2>
 <p>{_e(showing)}</p>
-<details>
-<summary>{fixed["choose_network"]}</summary>
-<ul class="networks">
-{"".join(choices)}
-</ul>
-</details>
+<form class="choose" id="choose-network" method="get" action="{_e(links.page(lang, None))}">
+<label for="netwerk">{fixed["choose_network"]}</label>
+<div class="choice"><select id="netwerk" name="netwerk">{"".join(options)}</select>{language}
+<button type="submit" class="button">{fixed["show"]}</button></div>
+</form>{fallback}
 </section>"""
 
 
@@ -216,9 +263,14 @@ def _actions(
         parts.append(f'<span class="closed">{fixed["closed"]}</span>')
     elif deep_link is not None:
         full = item.seats_left is not None and item.seats_left <= 0
-        text = (
-            _(lang, "Op de wachtlijst via Telegram") if full else _(lang, "Aanmelden via Telegram")
-        )
+        if settings.sandbox and full:  # the link opens the sandbox page, not Telegram
+            text = _(lang, "Op de wachtlijst in de demo")
+        elif settings.sandbox:
+            text = _(lang, "Aanmelden in de demo")
+        elif full:
+            text = _(lang, "Op de wachtlijst via Telegram")
+        else:
+            text = _(lang, "Aanmelden via Telegram")
         label = f"{text}: {title}"
         parts.append(
             f'<a class="button primary" href="{_e(deep_link)}" aria-label="{_e(label)}">'
@@ -231,13 +283,60 @@ def _actions(
     )
     html = f'<p class="actions">{" ".join(parts)}</p>'
     if deep_link is not None and not event.is_cancelled:
-        alt = _(lang, "QR-code: aanmelden via Telegram voor {title}", title=title)
-        html += f"""
-<details class="qr"><summary>{fixed["qr"]}</summary>
-<p>{fixed["qr_help"]}</p>
-<img src="{_e(links.qr(event.public_code))}" alt="{_e(alt)}" width="200" height="200" \
-loading="lazy"></details>"""
+        label = _(lang, "Poster om op te hangen: {title}", title=title)
+        html += (
+            f'\n<p class="poster-link"><a href="{_e(links.poster(lang, event.public_code))}" '
+            f'aria-label="{_e(label)}">{fixed["poster"]}</a></p>'
+        )
     return html
+
+
+def render_poster(event: Event, *, lang: str, settings: FeedSettings, links: PageLinks) -> str:
+    """A poster for one event, to print and hang up: what, when, where, and a large QR code of
+    its deep link (Telegram; the sandbox page in the sandbox)."""
+    fixed = _fixed_texts(lang)
+    title = event.title
+    if event.topic_tbd:
+        title = _(lang, "{title} (onderwerp volgt)", title=title)
+    where = event.location or (_(lang, "Online") if event.online_url else "")
+    link = settings.deep_link(event.public_code) or ""
+    if settings.sandbox:
+        scan = _(lang, "Scan de code met je telefoon om je aan te melden in de demo.")
+    else:
+        scan = _(lang, "Scan de code met je telefoon om je aan te melden via Telegram.")
+    alt = _(lang, "QR-code: aanmelden voor {title}", title=title)
+    heading = _(lang, "Poster: {title}", title=title)
+    about = (
+        f'<p class="about">{_e(event.description.strip())}</p>' if event.description.strip() else ""
+    )
+    return f"""<!doctype html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(heading)}</title>
+<meta name="robots" content="noindex">
+<style>{STYLE}{POSTER_STYLE}</style>
+</head>
+<body>
+<nav class="no-print" aria-label="{fixed["poster_menu"]}">
+<a href="{_e(links.page(lang, None))}">{fixed["back"]}</a>
+<button type="button" class="button" id="print-poster" hidden>{fixed["print"]}</button>
+</nav>
+<main class="poster">
+<p class="kind">{_e(kind_label(lang, event.kind))}</p>
+<h1>{_e(title)}</h1>
+<p class="when">{_time(event.starts_at, event.ends_at, lang, settings)}</p>
+<p class="where">{_e(where)}</p>
+{about}
+<img src="{_e(links.qr(event.public_code))}" alt="{_e(alt)}" width="320" height="320">
+<p class="scan">{_e(scan)}</p>
+<p class="link">{_e(link)}</p>
+</main>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""
 
 
 def _time(start: datetime, end: datetime, lang: str, settings: FeedSettings) -> str:
@@ -274,15 +373,27 @@ h1{font-size:1.75rem;margin:.25rem 0}
 h2{font-size:1.3rem;margin:1.75rem 0 .5rem}
 h3{font-size:1.15rem;margin:.1rem 0 .5rem}
 a{color:var(--accent)}
-a:focus-visible,summary:focus-visible,input:focus-visible{outline:3px solid var(--ink);
-outline-offset:2px}
+a:focus-visible,summary:focus-visible,input:focus-visible,select:focus-visible,
+button:focus-visible{outline:3px solid var(--ink);outline-offset:2px}
 .skip{position:absolute;left:-999px}
 .skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem}
 .button{display:inline-flex;align-items:center;min-height:44px;padding:.5rem 1rem;margin:.25rem 0;
 border:2px solid var(--accent);border-radius:.5rem;text-decoration:none;font-weight:600}
 .button.primary{background:var(--accent);color:#fff}
+button.button{font:inherit;font-weight:600;background:var(--bg);color:var(--accent);cursor:pointer}
+.subscribe{margin:1rem 0;padding:0 1rem;border:2px solid var(--accent);border-radius:.5rem}
+.subscribe>summary{font-size:1.15rem;color:var(--accent)}
+.copy,.choice{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
+.copy input{flex:1 1 12rem;min-width:0}
+.status{min-height:1.5em;margin:.25rem 0 .75rem;font-weight:600}
+select{font:inherit;min-height:44px;flex:1 1 12rem;min-width:0;max-width:100%;padding:.4rem;
+border:1px solid var(--soft);border-radius:.25rem;background:var(--bg);color:var(--ink)}
+.demo{padding:.5rem .75rem;border-left:4px solid var(--warn);background:#fdf3f1}
+.demo a{color:var(--warn);font-weight:600}
+.poster-link{margin:.25rem 0 0}
+.poster-link a{display:inline-block;min-height:44px;padding:.6rem 0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}
-input[type=url]{width:100%;font:inherit;padding:.5rem;border:1px solid var(--soft);
+input[type=url]{font:inherit;padding:.5rem;border:1px solid var(--soft);
 border-radius:.25rem}
 label{display:block;font-weight:600}
 summary{cursor:pointer;min-height:44px;padding:.5rem 0;font-weight:600}
@@ -301,9 +412,51 @@ dd{margin:0}
 .cancelled{color:var(--warn);font-weight:700}
 .is-cancelled h3{text-decoration:line-through}
 .closed{color:var(--soft);font-weight:600;align-self:center}
-.qr img{display:block;max-width:100%;height:auto}
 footer{color:var(--soft);font-size:.95rem;padding-bottom:2rem}
 """
+
+
+POSTER_STYLE = """
+.no-print{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:space-between;
+max-width:40rem;margin:0 auto;padding:.5rem 1rem}
+.poster{text-align:center}
+.poster h1{font-size:2rem}
+.poster .when,.poster .where{font-size:1.3rem;font-weight:600;margin:.25rem 0}
+.poster img{display:block;margin:1rem auto;width:min(320px,100%);height:auto}
+.poster .scan{font-size:1.2rem}
+.poster .link{font-size:.95rem;color:var(--soft);overflow-wrap:anywhere}
+@media print{.no-print{display:none}.poster h1{font-size:2.6rem}}
+"""
+
+# The only script: the copy and print buttons appear with it, and the network choice goes to its
+# page straight away (a static web host cannot answer the form).
+SCRIPT = """(() => {
+  const copy = document.getElementById("copy-feed");
+  const field = document.getElementById("feed-url");
+  if (copy && field) {
+    copy.hidden = false;
+    copy.addEventListener("click", async () => {
+      try { await navigator.clipboard.writeText(field.value); }
+      catch { field.select(); document.execCommand("copy"); }
+      document.getElementById("copy-status").textContent = copy.dataset.done;
+    });
+  }
+  const print = document.getElementById("print-poster");
+  if (print) {
+    print.hidden = false;
+    print.addEventListener("click", () => window.print());
+  }
+  const form = document.getElementById("choose-network");
+  if (form) {
+    form.addEventListener("submit", (event) => {
+      const option = form.elements.netwerk.selectedOptions[0];
+      if (option && option.dataset.href) {
+        event.preventDefault();
+        window.location.href = option.dataset.href;
+      }
+    });
+  }
+})();"""
 
 
 def _fixed_texts(lang: str) -> dict[str, str]:
@@ -320,11 +473,16 @@ def _fixed_texts(lang: str) -> dict[str, str]:
         "subscribe": _e(_(lang, "Zet de agenda in je telefoon")),
         "webcal": _e(_(lang, "Abonneren (iPhone, Outlook)")),
         "google": _e(_(lang, "Toevoegen aan Google Agenda")),
-        "copy_link": _e(_(lang, "Link om te kopiëren")),
+        "copy_link": _e(_(lang, "Of kopieer deze link naar je agenda-app")),
+        "copy": _e(_(lang, "Kopieer")),
+        "copied": _e(_(lang, "Gekopieerd. Plak de link in je agenda-app.")),
         "filter": _e(_(lang, "Filter op buurtnetwerk")),
         "choose_network": _e(_(lang, "Kies je buurtnetwerk")),
+        "show": _e(_(lang, "Toon")),
         "closed": _e(_(lang, "Aanmelding gesloten")),
-        "ics": _e(_(lang, "In je agenda (.ics)")),
-        "qr": _e(_(lang, "QR-code voor een poster")),
-        "qr_help": _e(_(lang, "Voor posters: de QR-code opent de bijeenkomst in Telegram.")),
+        "ics": _e(_(lang, "In je agenda zetten")),
+        "poster": _e(_(lang, "Poster om op te hangen")),
+        "poster_menu": _e(_(lang, "Poster")),
+        "back": _e(_(lang, "← Terug naar de agenda")),
+        "print": _e(_(lang, "Afdrukken")),
     }

@@ -1,5 +1,6 @@
-"""The agenda page over HTTP (``/``, ``/?netwerk=<slug>&lang=en``) and the QR codes for posters
-(``/qr/<code>.svg``); rendered once per change of their data, like the feeds."""
+"""The agenda page over HTTP (``/``, ``/?netwerk=<slug>&lang=en``), a poster per event
+(``/poster/<code>``) and its QR code (``/qr/<code>.svg``); rendered once per change of their data,
+like the feeds."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.routing import Route
 
 from models.feeds import queries
 from models.networks.reference import slugify
-from web.agenda.page import NetworkChoice, PageLinks, render_page
+from web.agenda.page import NetworkChoice, PageLinks, render_page, render_poster
 from web.agenda.texts import language
 from web.feeds.cache import Rendered, RenderResult
 from web.feeds.routes import FeedService, not_found, respond
@@ -58,6 +59,27 @@ class AgendaPages:
             ("page", slug, lang, static), version=feeds.everything_version, render=render
         )
 
+    async def poster(self, public_code: str, *, lang: str, static: bool = False) -> Rendered | None:
+        """The printable poster of a published event; None when it has no link to show."""
+        feeds = self.feeds
+
+        async def render() -> RenderResult:
+            settings = feeds.settings()
+            if settings.deep_link(public_code) is None:
+                return None, None
+            async with feeds.database.read() as session:
+                event = await queries.published_event(session, public_code=public_code)
+            if event is None:
+                return None, None
+            # The live poster sits in /poster/, the exported one next to index.html.
+            links = PageLinks(static=static, up="" if static else "../")
+            html = render_poster(event, lang=lang, settings=settings, links=links)
+            return Rendered.of(html.encode(), HTML, event.updated_at), None
+
+        return await feeds.cache.get(
+            ("poster", public_code, lang, static), version=feeds.events_version, render=render
+        )
+
     async def qr_code(self, public_code: str) -> Rendered | None:
         """An SVG QR code of the event's Telegram deep link; None when there is none to show."""
         feeds = self.feeds
@@ -94,6 +116,13 @@ def agenda_routes(pages: AgendaPages) -> Sequence[Route]:
             return not_found(lang)
         return respond(request, rendered, headers={"Content-Language": lang})
 
+    async def poster(request: Request) -> Response:
+        lang = language(request.query_params.get("lang"))
+        rendered = await pages.poster(request.path_params["code"], lang=lang)
+        if rendered is None:
+            return not_found(lang)
+        return respond(request, rendered, headers={"Content-Language": lang})
+
     async def qr(request: Request) -> Response:
         rendered = await pages.qr_code(request.path_params["code"])
         if rendered is None:
@@ -102,5 +131,6 @@ def agenda_routes(pages: AgendaPages) -> Sequence[Route]:
 
     return [
         Route("/", page, methods=["GET", "HEAD"]),
+        Route("/poster/{code}", poster, methods=["GET", "HEAD"]),
         Route("/qr/{code}.svg", qr, methods=["GET", "HEAD"]),
     ]

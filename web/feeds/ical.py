@@ -33,6 +33,7 @@ from models.events.entities import Event, EventKind, EventStatus
 from models.feeds.queries import FeedEntry
 from models.registrations.entities import Registration, RegistrationStatus
 from web.agenda.texts import _, _n, kind_label, moment
+from web.links import start_link
 
 PRODID = "-//Buurtagenda Maastricht//Buurtagenda//NL"
 REFRESH = timedelta(hours=1)
@@ -51,6 +52,7 @@ class FeedSettings:
     public_url: str  # "https://agenda.example.nl", no trailing slash
     bot_username: str | None = None  # None: no deep links (the bot is not known yet)
     timezone: str = "Europe/Amsterdam"
+    sandbox: bool = False  # deep links open the sandbox page, never t.me (web/links.py)
 
     @property
     def writes_local_times(self) -> bool:
@@ -67,10 +69,12 @@ class FeedSettings:
         return ZoneInfo(self.timezone)
 
     def deep_link(self, public_code: str) -> str | None:
-        """``https://t.me/<bot>?start=e_<code>``: the bot opens the event."""
-        if not self.bot_username:
-            return None
-        return f"https://t.me/{self.bot_username}?start=e_{public_code}"
+        """``https://t.me/<bot>?start=e_<code>``: the bot opens the event; in the sandbox
+        ``<public_url>/sandbox?start=e_<code>``: the sandbox page opens it."""
+        sandbox_url = self.public_url if self.sandbox else None
+        return start_link(
+            f"e_{public_code}", bot_username=self.bot_username, sandbox_url=sandbox_url
+        )
 
     def page_link(self, public_code: str) -> str:
         return f"{self.public_url}/#e-{public_code}"
@@ -178,10 +182,11 @@ def event_ics(
     lang: str = "nl",
     registration: Registration | None = None,
     timezone: str = "Europe/Amsterdam",
+    sandbox: bool = False,
 ) -> bytes:
     """For the bot: the event as an ``.ics`` file to send as a document. With the member's
     ``registration`` it shows their place (waitlist, offered seat) like their personal feed."""
-    settings = FeedSettings(public_url.rstrip("/"), bot_username, timezone)
+    settings = FeedSettings(public_url.rstrip("/"), bot_username, timezone, sandbox)
     return render_event(CalendarItem.of(event, registration), settings=settings, lang=lang)
 
 

@@ -79,17 +79,21 @@ BotUsername = str | Callable[[], str | None] | None
 
 
 def settings_provider(
-    public_url: str, bot_username: BotUsername = None, timezone: str = "Europe/Amsterdam"
+    public_url: str,
+    bot_username: BotUsername = None,
+    timezone: str = "Europe/Amsterdam",
+    *,
+    sandbox: bool = False,
 ) -> Callable[[], FeedSettings]:
     """FeedSettings as they are now: the bot's username is learnt at runtime (getMe), so it may
     be a function, which returns None until it is known; until then feeds and the page leave
-    deep links out."""
+    deep links out. In the ``sandbox`` deep links lead to the sandbox page."""
     cached: dict[str | None, FeedSettings] = {}
 
     def current() -> FeedSettings:
         name = bot_username() if callable(bot_username) else bot_username
         if name not in cached:
-            cached[name] = FeedSettings(public_url.rstrip("/"), name or None, timezone)
+            cached[name] = FeedSettings(public_url.rstrip("/"), name or None, timezone, sandbox)
         return cached[name]
 
     return current
