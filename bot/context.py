@@ -129,7 +129,7 @@ class Turn:
         )
 
     def refresh_language(self) -> None:
-        self.t = translator(self.member.language.value, self.deps.timezone)
+        self.t = translator(self.member.language.value, self.deps.timezone).at(self.deps.clock())
 
     async def say(self, text: str, buttons: Buttons | None = None) -> Message:
         """A new message."""
@@ -194,7 +194,8 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
             # A new member's network was never loaded, and once the session is closed reading
             # it would fail (DetachedInstanceError), e.g. /instellingen as the first message.
             await session.refresh(member, ["network"])
-    return Turn(update, context, deps, member, translator(member.language.value, deps.timezone))
+    t = translator(member.language.value, deps.timezone).at(deps.clock())
+    return Turn(update, context, deps, member, t)
 
 
 def escape(text: str) -> str:

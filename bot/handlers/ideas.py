@@ -456,7 +456,7 @@ async def on_plan_chosen(turn: Turn, idea_id: int, code: str) -> None:
             "„{idea}” inplannen bij <b>{event}</b> ({moment})?",
             idea=escape(preview.idea.title),
             event=escape(event.title),
-            moment=t.moment(event.starts_at),
+            moment=t.moment_in_text(event.starts_at),
         )
     ]
     if event.topic_tbd:
@@ -495,7 +495,7 @@ async def on_plan_confirmed(turn: Turn, idea_id: int, code: str) -> None:
         "✅ „{idea}” is ingepland bij <b>{event}</b> ({moment}).",
         idea=escape(outcome.idea.title),
         event=escape(title(t, outcome.event)),
-        moment=t.moment(outcome.event.starts_at),
+        moment=t.moment_in_text(outcome.event.starts_at),
     )
     if outcome.notifications:
         text += "\n" + t.plural(

@@ -1343,7 +1343,7 @@ def _ask_cancel_confirm(turn: Turn, c: Conversation) -> Screen:
     question = t(
         "Weet je zeker dat <b>{title}</b> ({moment}) niet doorgaat?\nReden: {reason}",
         title=escape(c.draft["title"]),
-        moment=t.moment(c.draft["starts_at"]),
+        moment=t.moment_in_text(c.draft["starts_at"]),
         reason=escape(c.draft["reason"]),
     )
     rows = [[_choice(turn, c, t("Ja, annuleren"), "yes")]]
@@ -1640,7 +1640,7 @@ def _fair_share_line(turn: Turn, event: Event) -> str:
         return turn.t(
             "⚖️ Hoogstens {n} plaatsen per netwerk tot {moment}; daarna is de rest vrij.",
             n=turn.t.number(event.fair_share_per_network),
-            moment=turn.t.moment(event.fair_share_until),
+            moment=turn.t.moment_in_text(event.fair_share_until),
         )
     return turn.t(
         "⚖️ Hoogstens {n} plaatsen per netwerk.", n=turn.t.number(event.fair_share_per_network)

@@ -150,7 +150,7 @@ async def show_organisers(turn: Turn, notice: str = "") -> None:
                 turn.button(
                     t(
                         "Link intrekken (geldig tot {moment})",
-                        moment=t.moment(invitation.expires_at),
+                        moment=t.moment_in_text(invitation.expires_at),
                     ),
                     "Ax",
                     invitation.id,
@@ -180,7 +180,7 @@ async def on_invite(turn: Turn) -> None:
         t(
             "Stuur het volgende bericht door aan de nieuwe organisator. De link werkt één keer, "
             "tot {moment}. Wie hem opent, wordt organisator: deel hem dus alleen met die persoon.",
-            moment=t.moment(now + INVITATION_VALID),
+            moment=t.moment_in_text(now + INVITATION_VALID),
         ),
         [[turn.button(t("◀ Organisatoren"), "Al")]],
     )
