@@ -23,13 +23,12 @@ gets the domain's refusal); this module parses, calls the domain and renders.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, MessageHandler, filters
@@ -224,12 +223,11 @@ async def on_revoke_confirmed(turn: Turn, member_id: int) -> None:
         change = await revoke_organiser(
             session, actor_id=turn.member.id, member_id=member_id, now=turn.deps.clock()
         )
-    if change.changed and change.member.telegram_id is not None:
+    if change.changed:
         # Their chat gets the members' menu again (the organisers' one was set for that chat).
-        with contextlib.suppress(TelegramError):
-            await turn.context.bot.delete_my_commands(
-                scope=BotCommandScopeChat(change.member.telegram_id)
-            )
+        from bot.app import refresh_command_menu  # the app owns the menus
+
+        await refresh_command_menu(turn.context.application, change.member)
     notice = t("✅ {name} is geen organisator meer.", name=escape(change.member.display_name))
     await show_organisers(turn, notice=notice)
 
@@ -255,9 +253,9 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
     else:
         turn.member = change.member
         if change.changed:
-            from bot.app import set_organiser_menu  # the app owns the menus
+            from bot.app import refresh_command_menu  # the app owns the menus
 
-            await set_organiser_menu(turn.context.application, change.member)
+            await refresh_command_menu(turn.context.application, change.member)
             await turn.say(
                 t(
                     "🎉 Je bent nu organisator van Buurtagenda. In het menu (de knop / naast het "
