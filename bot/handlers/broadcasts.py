@@ -44,6 +44,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Callback, CallbackSigner
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
 from buurtagenda.i18n import N_, Translator, translator
 from models.broadcasts import operations as ops
@@ -150,6 +151,7 @@ def _steps(turn: Turn) -> Steps:
 # --- 1. the text --------------------------------------------------------------------------------
 
 
+@organisers_only("bericht")
 async def new_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/bericht: continue a draft, or start one."""
     turn = await begin_turn(update, context)

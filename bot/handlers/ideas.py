@@ -24,6 +24,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers import fallback
+from bot.handlers.for_organisers import organisers_only
 from bot.handlers.onboarding import main_menu
 from bot.render import short, title
 from buurtagenda.labels import KIND_ICONS, KIND_LABELS
@@ -661,6 +662,7 @@ async def _take_question(turn: Turn, step: Step, text: str) -> None:
 # --- dialogue questions: organisers -------------------------------------------------------------
 
 
+@organisers_only("vragen")
 async def vragen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:

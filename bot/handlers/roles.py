@@ -35,6 +35,7 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Callback
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_LABELS, short
 from buurtagenda.i18n import N_
 from models.errors import DomainError
@@ -110,6 +111,7 @@ ACTIONS: dict[str, ActionHandler] = {
 # --- organisers ---------------------------------------------------------------------------------
 
 
+@organisers_only("organisatoren")
 async def organisers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:
@@ -276,6 +278,7 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
 # --- programme files ------------------------------------------------------------------------
 
 
+@organisers_only("importeer")
 async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t
@@ -299,6 +302,7 @@ async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
+@organisers_only("exporteer")
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:

@@ -291,7 +291,7 @@ async def test_the_draft_survives_a_restart(bw: BroadcastWorld):
 async def test_only_organisers(bw: BroadcastWorld):
     [anna] = await bw.members(1)
     reply = await anna.ask("/bericht")
-    assert "Dat mag je helaas niet doen." in reply.content
+    assert "Met /bericht sturen organisatoren" in reply.content
     reply = await anna.ask("Beste allemaal")
     assert "Ik begrijp niet goed" in reply.content
     assert await broadcasts(bw) == []
