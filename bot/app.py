@@ -279,6 +279,26 @@ async def publish_command_menus(application: Application) -> None:  # type: igno
         await set_organiser_menu(application, member)
 
 
+async def refresh_command_menu(application: Application, member: Member) -> None:  # type: ignore[type-arg]
+    """The menu in ``member``'s chat as their role and language are now: called as soon as they
+    change (the configuration names a new admin, an invitation is accepted, a role is revoked,
+    the language is switched), so nobody waits for the next start for the right menu."""
+    if member.telegram_id is None:
+        return
+    if member.role in (Role.ORGANISER, Role.ADMIN):
+        await set_organiser_menu(application, member)
+    else:
+        await reset_command_menu(application, member.telegram_id)
+
+
+async def reset_command_menu(application: Application, telegram_id: int) -> None:  # type: ignore[type-arg]
+    """No menu of its own for this chat: it gets the members' menu in its app's language."""
+    try:
+        await application.bot.delete_my_commands(scope=BotCommandScopeChat(telegram_id))
+    except TelegramError as error:
+        log.info("could not reset a chat's menu: %s", error)
+
+
 async def set_organiser_menu(application: Application, member: Member) -> None:  # type: ignore[type-arg]
     assert member.telegram_id is not None
     t = translator(member.language.value)

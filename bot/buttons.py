@@ -51,6 +51,7 @@ ACTIONS: dict[str, Action] = {
     "dg": lambda turn, cb: settings.on_digest(turn, cb.int_arg(0)),
     "ok": lambda turn, cb: feedback.on_acknowledged(turn, cb.arg(0)),
     "fb": lambda turn, cb: feedback.on_rating(turn, cb.arg(0), cb.int_arg(1)),
+    "fr": lambda turn, cb: feedback.ask_rating(turn, cb.arg(0)),
     "pv": lambda turn, cb: privacy.show_privacy(turn),
     "dx": lambda turn, cb: privacy.send_my_data(turn),
     "fq": lambda turn, cb: privacy.ask_forget(turn),

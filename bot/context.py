@@ -25,7 +25,7 @@ from buurtagenda.i18n import Translator, language_from_telegram, translator
 from models.clock import Clock
 from models.db import Database
 from models.errors import DomainError
-from models.members.entities import Language, Member
+from models.members.entities import Language, Member, Role
 from models.members.operations import ensure_member, member_by_telegram_id
 from models.registrations.policy import RegistrationPolicy
 from web.links import start_link
@@ -137,7 +137,7 @@ class Turn:
         )
 
     def refresh_language(self) -> None:
-        self.t = translator(self.member.language.value, self.deps.timezone)
+        self.t = translator(self.member.language.value, self.deps.timezone).at(self.deps.clock())
 
     async def say(self, text: str, buttons: Buttons | None = None) -> Message:
         """A new message."""
@@ -190,6 +190,7 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
         if member is not None:
             deps.members.keep(member, generation)
     if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
+        was_admin = member is not None and member.role is Role.ADMIN
         language = Language(language_from_telegram(user.language_code, deps.default_language))
         async with deps.database.transaction() as session:
             member, _ = await ensure_member(
@@ -202,7 +203,13 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
             # A new member's network was never loaded, and once the session is closed reading
             # it would fail (DetachedInstanceError), e.g. /instellingen as the first message.
             await session.refresh(member, ["network"])
-    return Turn(update, context, deps, member, translator(member.language.value, deps.timezone))
+        if member.role is Role.ADMIN and not was_admin:
+            # The configuration made them admin: their menu now, not at the next start.
+            from bot.app import refresh_command_menu  # the app owns the menus
+
+            await refresh_command_menu(context.application, member)
+    t = translator(member.language.value, deps.timezone).at(deps.clock())
+    return Turn(update, context, deps, member, t)
 
 
 def escape(text: str) -> str:

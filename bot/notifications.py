@@ -50,7 +50,8 @@ class TelegramDelivery:
     ) -> int | None:
         if member.telegram_id is None:
             raise Permanent("member has no Telegram account")
-        t = translator(member.language.value, self.timezone)
+        # A notice speaks as of its due time: the service's clock when it was meant to go out.
+        t = translator(member.language.value, self.timezone).at(message.due_at)
         event = await session.get(Event, message.event_id) if message.event_id else None
         render = _RENDERERS[message.kind]
         context = _Context(t, member, event, message, session, self._button_for(member))
@@ -127,8 +128,8 @@ async def _seat_offered(c: _Context) -> Rendered:
     text = c.t(
         "🎟 Er is een plek vrijgekomen bij {event} ({moment}). Hij is voor jou tot {deadline}.",
         event=c.headline(),
-        moment=c.t.moment(c.event.starts_at),
-        deadline=c.t.moment(deadline),
+        moment=c.t.moment_in_text(c.event.starts_at),
+        deadline=c.t.moment_in_text(deadline),
     )
     return text, [
         [
@@ -143,7 +144,7 @@ async def _seat_available(c: _Context) -> Rendered:
     text = c.t(
         "🎟 Er is een plek vrij bij {event} ({moment})! Wie het eerst claimt, krijgt hem.",
         event=c.headline(),
-        moment=c.t.moment(c.event.starts_at),
+        moment=c.t.moment_in_text(c.event.starts_at),
     )
     return text, [[c.button(c.t("🎟 Plek claimen"), "cl", c.event.public_code)]]
 
@@ -179,10 +180,10 @@ async def _event_changed(c: _Context) -> Rendered:
     old, new = c.payload.get("old", {}), c.payload.get("new", {})
     lines = [c.t("📣 {event} is gewijzigd:", event=c.headline())]
     if old.get("starts_at") != new.get("starts_at") or old.get("ends_at") != new.get("ends_at"):
-        before = c.t.span(
+        before = c.t.span_in_text(
             datetime.fromisoformat(old["starts_at"]), datetime.fromisoformat(old["ends_at"])
         )
-        after = c.t.span(
+        after = c.t.span_in_text(
             datetime.fromisoformat(new["starts_at"]), datetime.fromisoformat(new["ends_at"])
         )
         lines.append(f"🗓 <s>{before}</s> → <b>{after}</b>")
@@ -200,7 +201,7 @@ async def _event_cancelled(c: _Context) -> Rendered:
     text = c.t(
         "❌ {event} op {moment} gaat niet door.",
         event=c.headline(),
-        moment=c.t.moment(c.event.starts_at),
+        moment=c.t.moment_in_text(c.event.starts_at),
     )
     reason = c.payload.get("reason")
     if reason:
@@ -213,7 +214,7 @@ async def _reminder(c: _Context) -> Rendered:
     assert event is not None
     lines = [
         c.t("⏰ Herinnering: {event}", event=c.headline()),
-        f"🗓 {c.t.span(event.starts_at, event.ends_at)}",
+        f"🗓 {c.t.span_in_text(event.starts_at, event.ends_at)}",
     ]
     if event.location:
         lines.append(

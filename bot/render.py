@@ -70,7 +70,7 @@ def my_status_line(t: Translator, overview: EventOverview) -> str | None:
     if registration.status is S.OFFERED and registration.offer_expires_at is not None:
         return t(
             "🎟 Er staat een plek voor je klaar tot {deadline}. Claim hem snel!",
-            deadline=t.moment(registration.offer_expires_at),
+            deadline=t.moment_in_text(registration.offer_expires_at),
         )
     if registration.status is S.ATTENDED:
         return t("✅ Je was erbij.")
@@ -107,7 +107,10 @@ def event_text(t: Translator, overview: EventOverview) -> str:
     lines += ["", seats_line(t, overview)]
     if event.registration_deadline and not overview.started:
         lines.append(
-            t("Aanmelden kan tot {deadline}.", deadline=t.moment(event.registration_deadline))
+            t(
+                "Aanmelden kan tot {deadline}.",
+                deadline=t.moment_in_text(event.registration_deadline),
+            )
         )
     if not overview.registration_open and not overview.started and not overview.is_in:
         lines.append(t("De aanmelding is gesloten."))

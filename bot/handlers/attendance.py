@@ -25,6 +25,7 @@ from bot.callbacks import Callback, InvalidCallback
 from bot.charts import bar_chart_png, code_card_png
 from bot.context import Buttons, Turn, begin_turn, deps_of, escape
 from bot.handlers import fallback
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
 from buurtagenda.i18n import N_, Translator
 from models.attendance import operations as attendance
@@ -91,6 +92,7 @@ ACTIONS: dict[str, ActionHandler] = {
 # --- /deelnemers: choosing an event -----------------------------------------------------------
 
 
+@organisers_only("deelnemers")
 async def attendees_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:
@@ -489,6 +491,7 @@ async def on_stop_waiting(turn: Turn) -> None:
 # --- /deelname: participation per network ------------------------------------------------------
 
 
+@organisers_only("deelname")
 async def participation_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:

@@ -44,6 +44,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Callback, CallbackSigner
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
 from buurtagenda.i18n import N_, Translator, translator
 from models.broadcasts import operations as ops
@@ -150,6 +151,7 @@ def _steps(turn: Turn) -> Steps:
 # --- 1. the text --------------------------------------------------------------------------------
 
 
+@organisers_only("bericht")
 async def new_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/bericht: continue a draft, or start one."""
     turn = await begin_turn(update, context)
@@ -743,7 +745,11 @@ async def describe_audience(session: AsyncSession, t: Translator, audience: dict
         return t("wie zich in {year} nergens voor aanmeldde", year=audience.get("year", ""))
     if kind in ops.EVENT_AUDIENCES:
         event = await session.get(Event, audience.get("event_id"))
-        name = f"{escape(title(t, event))} ({t.moment(event.starts_at)})" if event else t("(weg)")
+        name = (
+            f"{escape(title(t, event))} ({t.moment_in_text(event.starts_at)})"
+            if event
+            else t("(weg)")
+        )
         if kind == ops.REGISTRANTS:
             return t("wie zich aanmeldde voor {event}", event=name)
         if kind == ops.WAITLIST:
@@ -812,7 +818,7 @@ def progress_view(
             "🕒 <b>Ingepland</b> voor {moment}, naar {n} persoon.",
             "🕒 <b>Ingepland</b> voor {moment}, naar {n} mensen.",
             total,
-            moment=t.moment(broadcast.send_at),
+            moment=t.moment_in_text(broadcast.send_at),
         )
         return text, [[button(t("⛔ Niet versturen"), "Bq")]]
     counts = t(
@@ -926,7 +932,7 @@ class BroadcastProgress:
                 else None
             )
         language = organiser.language.value if organiser is not None else "nl"
-        t = translator(language, self.timezone)
+        t = translator(language, self.timezone).at(self.clock())
         chat_id = broadcast.progress_chat_id
         text, buttons = progress_view(t, self.signer, chat_id, broadcast, report)
         if self._shown.get(broadcast.id) != text:

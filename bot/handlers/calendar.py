@@ -59,7 +59,7 @@ async def show_feed(turn: Turn) -> None:
     fetched = (
         t(
             "Je agenda-app haalde hem voor het laatst op {moment}.",
-            moment=t.moment(existing.last_fetched_at),
+            moment=t.moment_in_text(existing.last_fetched_at),
         )
         if existing is not None and existing.last_fetched_at is not None
         else t("Je agenda-app heeft hem nog niet opgehaald.")

@@ -1,4 +1,5 @@
-"""How was it? Ratings and comments from attendees; /feedback shows organisers the answers."""
+"""How was it? Ratings and comments from attendees; /feedback shows organisers the answers, and
+lets a member rate the events they came to."""
 
 from __future__ import annotations
 
@@ -8,10 +9,16 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn, escape
-from bot.render import KIND_ICONS, title
+from bot.handlers.for_organisers import organisers_only
+from bot.render import KIND_ICONS, short, title
 from models.errors import DomainError
 from models.events.queries import visible_event
-from models.feedback.operations import feedback_summary, record_comment, record_rating
+from models.feedback.operations import (
+    events_to_rate,
+    feedback_summary,
+    record_comment,
+    record_rating,
+)
 
 SUMMARY_PERIOD = timedelta(days=365)
 
@@ -55,6 +62,57 @@ async def on_acknowledged(turn: Turn, code: str) -> None:
     await turn.toast(turn.t("Fijn, tot dan! 👋"))
 
 
+async def show_events_to_rate(turn: Turn) -> None:
+    """/feedback for a member: the events they came to, to give (or change) a rating."""
+    t = turn.t
+    now = turn.deps.clock()
+    async with turn.deps.database.read() as session:
+        to_rate = await events_to_rate(
+            session, member_id=turn.member.id, now=now, since=now - SUMMARY_PERIOD
+        )
+    await turn.toast()
+    if not to_rate:
+        await turn.show(
+            t(
+                "Je bent nog niet bij een bijeenkomst geweest die voorbij is, dus er valt nog "
+                "niets te beoordelen. Na een bijeenkomst waar je bij was, vraag ik je hoe het "
+                "was; hier kun je dan ook een cijfer geven."
+            ),
+            [[turn.button(t("📅 Agenda"), "ag", 0)]],
+        )
+        return
+    rows = []
+    for item in to_rate:
+        event = item.event
+        label = (
+            f"{KIND_ICONS[event.kind]} {short(title(t, event), 28)} · {t.moment(event.starts_at)}"
+        )
+        if item.rating is not None:
+            label += f" · {'⭐' * item.rating}"
+        rows.append([turn.button(label, "fr", event.public_code)])
+    await turn.show(
+        t(
+            "<b>Hoe was het?</b> Kies een bijeenkomst waar je bij was en geef een cijfer. "
+            "De organisatoren lezen mee en leren ervan."
+        ),
+        rows,
+    )
+
+
+async def ask_rating(turn: Turn, code: str) -> None:
+    """The same question as after an event, for one the member chose."""
+    t = turn.t
+    async with turn.deps.database.read() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
+    await turn.toast()
+    headline = f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>"
+    await turn.show(
+        t("Hoe was {event}? Geef een cijfer van 1 (matig) tot 5 (heel goed).", event=headline),
+        [[turn.button(str(n), "fb", event.public_code, n) for n in range(1, 6)]],
+    )
+
+
+@organisers_only("feedback", otherwise=show_events_to_rate)
 async def feedback_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t

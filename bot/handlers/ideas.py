@@ -24,6 +24,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers import fallback
+from bot.handlers.for_organisers import organisers_only
 from bot.handlers.onboarding import main_menu
 from bot.render import short, title
 from buurtagenda.labels import KIND_ICONS, KIND_LABELS
@@ -456,7 +457,7 @@ async def on_plan_chosen(turn: Turn, idea_id: int, code: str) -> None:
             "„{idea}” inplannen bij <b>{event}</b> ({moment})?",
             idea=escape(preview.idea.title),
             event=escape(event.title),
-            moment=t.moment(event.starts_at),
+            moment=t.moment_in_text(event.starts_at),
         )
     ]
     if event.topic_tbd:
@@ -495,7 +496,7 @@ async def on_plan_confirmed(turn: Turn, idea_id: int, code: str) -> None:
         "✅ „{idea}” is ingepland bij <b>{event}</b> ({moment}).",
         idea=escape(outcome.idea.title),
         event=escape(title(t, outcome.event)),
-        moment=t.moment(outcome.event.starts_at),
+        moment=t.moment_in_text(outcome.event.starts_at),
     )
     if outcome.notifications:
         text += "\n" + t.plural(
@@ -661,6 +662,7 @@ async def _take_question(turn: Turn, step: Step, text: str) -> None:
 # --- dialogue questions: organisers -------------------------------------------------------------
 
 
+@organisers_only("vragen")
 async def vragen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.render import AFFILIATION_LABELS
 from models.errors import NotFound
-from models.members.entities import Affiliation, Language
+from models.members.entities import Affiliation, Language, Role
 from models.members.operations import set_affiliation, set_language
 from models.networks.entities import Network
 from models.networks.reference import all_networks, find_networks
@@ -158,6 +158,10 @@ async def on_language(turn: Turn, value: str, then: str) -> None:
     async with turn.deps.database.transaction() as session:
         turn.member = await set_language(session, member_id=turn.member.id, language=language)
     turn.refresh_language()
+    if turn.member.role is not Role.MEMBER:  # an organiser's own menu is in their language
+        from bot.app import refresh_command_menu  # the app owns the menus
+
+        await refresh_command_menu(turn.context.application, turn.member)
     await turn.toast(
         turn.t("Taal: Nederlands") if language is Language.NL else turn.t("Language: English")
     )

@@ -6,11 +6,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.context import begin_turn, escape
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, title
 from models.errors import DomainError
 from models.events.queries import registrations_by_network
 
 
+@organisers_only("aanmeldingen")
 async def registrations_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn
+from models.members.entities import Role
 from models.members.operations import export_member_data, forget_member
 
 
@@ -78,6 +79,10 @@ async def on_forget_confirmed(turn: Turn) -> None:
         await forget_member(
             session, member_id=turn.member.id, now=turn.deps.clock(), policy=turn.deps.policy
         )
+    if turn.member.role is not Role.MEMBER:  # no organiser's menu for someone we forgot
+        from bot.app import reset_command_menu  # the app owns the menus
+
+        await reset_command_menu(turn.context.application, turn.user_id)
     await turn.toast()
     await turn.show(
         turn.t(

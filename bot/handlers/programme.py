@@ -66,6 +66,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.for_organisers import explain, is_organiser, organisers_only
 from bot.render import KIND_ICONS, KIND_LABELS, event_text, kind_label, short, title
 from buurtagenda import when
 from buurtagenda.i18n import N_
@@ -419,7 +420,7 @@ async def on_back_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def _begin_new(turn: Turn) -> object:
     _forget(turn)
     if not await _is_organiser(turn):
-        await _refuse_organiser_only(turn)
+        await _refuse_organiser_only(turn, "nieuw")
         return END
     return await _begin(turn, Conversation(flow="new", step="kind", seen=turn.deps.clock()))
 
@@ -427,7 +428,7 @@ async def _begin_new(turn: Turn) -> object:
 async def _begin_series(turn: Turn) -> object:
     _forget(turn)
     if not await _is_organiser(turn):
-        await _refuse_organiser_only(turn)
+        await _refuse_organiser_only(turn, "reeks")
         return END
     return await _begin(
         turn, Conversation(flow="series", step="series_kind", seen=turn.deps.clock())
@@ -569,22 +570,12 @@ async def _stale_button(turn: Turn) -> None:
 
 async def _is_organiser(turn: Turn) -> bool:
     """Asked of the domain (``require_organiser``), not of the menu someone happens to have."""
-    try:
-        async with turn.deps.database.read() as session:
-            await require_organiser(session, turn.member.id)
-    except NotAllowed:
-        return False
-    return True
+    return await is_organiser(turn)
 
 
-async def _refuse_organiser_only(turn: Turn) -> None:
-    text = turn.t(
-        "Dit is voor organisatoren van het programma. Wil je een uitwisseling voor je "
-        "buurtnetwerk voorstellen? Stuur dan /voorstel."
-    )
-    if turn.update.callback_query is not None and not turn.answered:
-        await turn.toast(turn.t("Dat mag je helaas niet doen."))
-    await turn.say(text)
+async def _refuse_organiser_only(turn: Turn, command: str = "programma") -> None:
+    """What ``command`` is for and what a member can do instead (``for_organisers``)."""
+    await explain(turn, command)
 
 
 # --- screens: helpers --------------------------------------------------------------------------
@@ -1343,7 +1334,7 @@ def _ask_cancel_confirm(turn: Turn, c: Conversation) -> Screen:
     question = t(
         "Weet je zeker dat <b>{title}</b> ({moment}) niet doorgaat?\nReden: {reason}",
         title=escape(c.draft["title"]),
-        moment=t.moment(c.draft["starts_at"]),
+        moment=t.moment_in_text(c.draft["starts_at"]),
         reason=escape(c.draft["reason"]),
     )
     rows = [[_choice(turn, c, t("Ja, annuleren"), "yes")]]
@@ -1421,6 +1412,7 @@ STEPS: dict[str, Step] = {
 # --- /programma and the admin card (plain buttons) ---------------------------------------------
 
 
+@organisers_only("programma")
 async def programme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     await show_programme(turn, 0)
@@ -1640,7 +1632,7 @@ def _fair_share_line(turn: Turn, event: Event) -> str:
         return turn.t(
             "⚖️ Hoogstens {n} plaatsen per netwerk tot {moment}; daarna is de rest vrij.",
             n=turn.t.number(event.fair_share_per_network),
-            moment=turn.t.moment(event.fair_share_until),
+            moment=turn.t.moment_in_text(event.fair_share_until),
         )
     return turn.t(
         "⚖️ Hoogstens {n} plaatsen per netwerk.", n=turn.t.number(event.fair_share_per_network)

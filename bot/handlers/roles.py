@@ -23,19 +23,19 @@ gets the domain's refusal); this module parses, calls the domain and renders.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import BotCommandScopeChat, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.callbacks import Callback
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_LABELS, short
 from buurtagenda.i18n import N_
 from models.errors import DomainError
@@ -111,6 +111,7 @@ ACTIONS: dict[str, ActionHandler] = {
 # --- organisers ---------------------------------------------------------------------------------
 
 
+@organisers_only("organisatoren")
 async def organisers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:
@@ -150,7 +151,7 @@ async def show_organisers(turn: Turn, notice: str = "") -> None:
                 turn.button(
                     t(
                         "Link intrekken (geldig tot {moment})",
-                        moment=t.moment(invitation.expires_at),
+                        moment=t.moment_in_text(invitation.expires_at),
                     ),
                     "Ax",
                     invitation.id,
@@ -180,7 +181,7 @@ async def on_invite(turn: Turn) -> None:
         t(
             "Stuur het volgende bericht door aan de nieuwe organisator. De link werkt één keer, "
             "tot {moment}. Wie hem opent, wordt organisator: deel hem dus alleen met die persoon.",
-            moment=t.moment(now + INVITATION_VALID),
+            moment=t.moment_in_text(now + INVITATION_VALID),
         ),
         [[turn.button(t("◀ Organisatoren"), "Al")]],
     )
@@ -224,12 +225,11 @@ async def on_revoke_confirmed(turn: Turn, member_id: int) -> None:
         change = await revoke_organiser(
             session, actor_id=turn.member.id, member_id=member_id, now=turn.deps.clock()
         )
-    if change.changed and change.member.telegram_id is not None:
+    if change.changed:
         # Their chat gets the members' menu again (the organisers' one was set for that chat).
-        with contextlib.suppress(TelegramError):
-            await turn.context.bot.delete_my_commands(
-                scope=BotCommandScopeChat(change.member.telegram_id)
-            )
+        from bot.app import refresh_command_menu  # the app owns the menus
+
+        await refresh_command_menu(turn.context.application, change.member)
     notice = t("✅ {name} is geen organisator meer.", name=escape(change.member.display_name))
     await show_organisers(turn, notice=notice)
 
@@ -255,9 +255,9 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
     else:
         turn.member = change.member
         if change.changed:
-            from bot.app import set_organiser_menu  # the app owns the menus
+            from bot.app import refresh_command_menu  # the app owns the menus
 
-            await set_organiser_menu(turn.context.application, change.member)
+            await refresh_command_menu(turn.context.application, change.member)
             await turn.say(
                 t(
                     "🎉 Je bent nu organisator van Buurtagenda. In het menu (de knop / naast het "
@@ -278,6 +278,7 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
 # --- programme files ------------------------------------------------------------------------
 
 
+@organisers_only("importeer")
 async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t
@@ -301,6 +302,7 @@ async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
+@organisers_only("exporteer")
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, DomainError, NotAllowed
-from models.events.entities import Event
+from models.events.entities import Event, EventStatus
 from models.feedback.entities import Feedback
 from models.registrations.entities import Registration, RegistrationStatus
 from models.registrations.operations import require_organiser
@@ -86,6 +86,40 @@ async def skip_comment(session: AsyncSession, *, member_id: int) -> None:
         )
     ).all():
         feedback.awaiting_comment = False
+
+
+@dataclass(frozen=True)
+class EventToRate:
+    event: Event
+    rating: int | None  # the member's rating so far
+
+
+async def events_to_rate(
+    session: AsyncSession, *, member_id: int, now: datetime, since: datetime, limit: int = 8
+) -> list[EventToRate]:
+    """The events since ``since`` that a member came to and that are over, most recent first,
+    with their rating so far: what a member may rate (``record_rating``) without being asked."""
+    rows = (
+        await session.execute(
+            select(Event, Feedback.rating)
+            .join(Registration, Registration.event_id == Event.id)
+            .outerjoin(
+                Feedback, (Feedback.event_id == Event.id) & (Feedback.member_id == member_id)
+            )
+            .where(
+                Registration.member_id == member_id,
+                Registration.status.in_(
+                    [RegistrationStatus.CONFIRMED, RegistrationStatus.ATTENDED]
+                ),
+                Event.status == EventStatus.PUBLISHED,
+                Event.ends_at <= now,
+                Event.starts_at >= since,
+            )
+            .order_by(Event.starts_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [EventToRate(event, rating) for event, rating in rows]
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,10 @@ class Agenda:
     items: list[AgendaItem]
     last_modified: datetime | None
     next_change: datetime | None
+    # When it was read: the page shows a date's year only where it is needed as of then. As the
+    # events come nearer, a year shown stays right and one left out stays unneeded, so this is no
+    # reason to render the page again.
+    now: datetime
 
 
 async def agenda(session: AsyncSession, *, now: datetime, network: Network | None = None) -> Agenda:
@@ -202,7 +206,7 @@ async def agenda(session: AsyncSession, *, now: datetime, network: Network | Non
         )
         if latest is not None:
             changes.append(min(latest, now))
-    return Agenda(items, max(changes, default=None), min(boundaries, default=None))
+    return Agenda(items, max(changes, default=None), min(boundaries, default=None), now)
 
 
 def _registration_closes(event: Event) -> datetime:

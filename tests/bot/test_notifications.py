@@ -11,6 +11,7 @@ from models.feedback.entities import Feedback
 from models.members.entities import Member
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations.entities import Registration, RegistrationStatus
+from models.registrations.operations import cancel
 from models.reminders.policy import ReminderPreference
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from tests.bot.conftest import World, labels, press
@@ -139,3 +140,34 @@ async def test_digest_opt_in_and_delivery(world: World):
     digest = anouk.messages[-1]
     assert "Deze en volgende week" in digest.content and "Opstartsessie" in digest.content
     assert "nog 5 plaatsen" in digest.content
+
+
+async def test_an_offer_names_the_weekday_in_full(world: World):
+    # The issue: "Hij is voor jou tot zo 6 december" was read as "tot zo" (see you soon).
+    event = await make_event(
+        world.db, world.clock(), capacity=1, title="Omgevingswet", starts_in=timedelta(days=3)
+    )  # Thursday 4 March 2027, 10:00 in Maastricht
+    anouk, bram = await onboard(world, "Anouk"), await onboard(world, "Bram")
+    await register_via_bot(world, anouk, "Omgevingswet")
+    card = await press(bram, await bram.ask("/agenda"), "Omgevingswet").edit()
+    await press(bram, card, "wachtlijst").edit()
+    world.clock.advance(timedelta(hours=1))  # Monday 1 March, 11:00
+    async with world.db.transaction() as session:
+        anouk_id = await session.scalar(select(Member.id).where(Member.display_name == "Anouk"))
+        assert anouk_id is not None
+        await cancel(
+            session,
+            event_id=event.id,
+            member_id=anouk_id,
+            now=world.clock(),
+            policy=world.deps.policy,
+        )
+    await dispatcher(world).dispatch_due()
+    offer = bram.messages[-1]
+    assert "Er is een plek vrijgekomen" in offer.content
+    assert "(donderdag 4 maart, 10:00)" in offer.content
+    assert "Hij is voor jou tot dinsdag 2 maart, 11:00." in offer.content  # held for 24 hours
+    # The card is a list of facts: there the short form is the clearer one.
+    bram_card = await press(bram, await bram.ask("/agenda"), "Omgevingswet").edit()
+    assert "🗓 do 4 maart, 10:00–12:00" in bram_card.content
+    assert "Er staat een plek voor je klaar tot dinsdag 2 maart, 11:00." in bram_card.content

@@ -121,7 +121,7 @@ def test_a_waitlist_place_is_tentative_and_an_offer_shows_its_deadline():
     assert summaries[0].startswith("[wachtlijst] ")
     assert not summaries[1].startswith("[wachtlijst]")
     descriptions = properties(body, "DESCRIPTION")
-    assert "Er is een plaats voor je vrij tot wo 10 maart\\, 19:30." in descriptions[1]
+    assert "Er is een plaats voor je vrij tot woensdag 10 maart 2027\\, 19:30." in descriptions[1]
     assert "Je bent aangemeld met 2 personen." in descriptions[2]
     assert properties(body, "TRANSP") == ["TRANSPARENT", "TRANSPARENT", "OPAQUE"]
 

@@ -100,6 +100,56 @@ async def test_an_admin_invites_and_the_guest_becomes_organiser(world: World):
     assert await role_of(world, sanne) is Role.MEMBER
 
 
+def menu(world: World, person: Person, language: str = "nl") -> list[str]:
+    """The commands the person's Telegram app shows (Telegram's scope and language fallback)."""
+    return [command["command"] for command in world.emulator.commands_for(person, language)]
+
+
+async def test_an_admin_from_the_configuration_gets_the_organiser_menu_at_once(world: World):
+    els = world.person("Els")
+    world.deps.admins = (els.id,)
+    assert "organisatoren" not in menu(world, els)  # the members' menu, as for everyone
+    await els.start().replies(2)  # the welcome and the network question: her first contact
+    assert await role_of(world, els) is Role.ADMIN
+    assert {"organisatoren", "programma", "importeer"} <= set(menu(world, els))
+    assert menu(world, els, "en")[:2] == ["agenda", "mijn"]  # her chat's, whatever her app says
+    # Another member's chat keeps the members' menu.
+    bram = world.person("Bram")
+    await bram.start().replies(2)
+    assert "organisatoren" not in menu(world, bram)
+
+
+async def test_an_organiser_gets_and_loses_the_menu_at_once(world: World):
+    els = await admin(world)
+    ruud = world.person("Ruud")
+    await ruud.start(await invite(world, els)).reply()
+    assert {"programma", "aanmeldingen"} <= set(menu(world, ruud))
+    # Switching to English: the organiser's menu follows at once.
+    await ruud.wait_for_message(lambda m: "Van welk buurtnetwerk" in m.content)
+    await press(ruud, await ruud.ask("/instellingen"), "English").edit()
+    assert menu(world, ruud)[:3] == ["agenda", "mine", "idea"]
+    assert "programma" in menu(world, ruud)
+    assert world.emulator.commands_for(ruud)[0]["description"] == "The coming events"
+    # Revoked: the members' menu again, in the language of the app.
+    overview = await els.ask("/organisatoren")
+    asked = await press(els, overview, "Intrekken: Ruud").edit()
+    await press(els, asked, "Ja, intrekken").edit()
+    assert await role_of(world, ruud) is Role.MEMBER
+    assert "programma" not in menu(world, ruud)
+    assert menu(world, ruud, "en")[:3] == ["agenda", "mine", "idea"]
+
+
+async def test_an_organiser_who_is_forgotten_keeps_no_organiser_menu(world: World):
+    ruud = world.person("Ruud")
+    await member_for(world, ruud, Role.ORGANISER)
+    await press(ruud, await ruud.ask("/instellingen"), "English").edit()
+    assert "programma" in menu(world, ruud)
+    asked = await ruud.ask("/forgetme")
+    await press(ruud, asked, "Yes, erase my data").edit()
+    assert "programma" not in menu(world, ruud)
+    assert menu(world, ruud, "en")[:2] == ["agenda", "mine"]
+
+
 async def test_bad_and_expired_links_are_refused(world: World):
     els = await admin(world)
     payload = await invite(world, els)
@@ -148,7 +198,8 @@ async def test_members_and_organisers_cannot_manage_organisers(world: World):
     await member_for(world, bram)
     for person in (bram, ruud):
         refusal = await person.ask("/organisatoren")
-        assert "Alleen beheerders" in refusal.content
+        # A member hears what it is for; an organiser, that it is the admins' command.
+        assert ("Alleen beheerders" if person is ruud else "nodigen beheerders") in refusal.content
         # Buttons signed for them, pressed anyway.
         for action, *args in (("Ai",), ("Ay", ruud_member.id), ("Ar", ruud_member.id), ("Al",)):
             data = world.deps.signer.encode(person.id, action, *args)
@@ -277,8 +328,8 @@ async def test_a_confirmation_without_its_file_asks_for_the_file_again(world: Wo
 async def test_members_cannot_import_or_export(world: World):
     bram = world.person("Bram")
     await member_for(world, bram)
-    assert "Dat mag je helaas niet doen" in (await bram.ask("/importeer")).content
-    assert "Dat mag je helaas niet doen" in (await bram.ask("/exporteer")).content
+    assert "Met /importeer lezen organisatoren" in (await bram.ask("/importeer")).content
+    assert "Met /exporteer halen organisatoren" in (await bram.ask("/exporteer")).content
     refusal = await bram.send_document(EXAMPLE, "programma.toml").reply()
     assert "alleen een organisator" in refusal.content and labels(refusal) == []
     # A confirmation button signed for Bram, and the export button.

@@ -81,6 +81,20 @@ async def test_the_coming_events_in_dutch(sqlite_db, clock, policy):
     assert html.index("Omgevingswet") < html.index(f'id="e-{open_event.public_code}"')
 
 
+async def test_a_date_far_ahead_shows_its_year(sqlite_db, clock):
+    # The clock says 1 March 2027; 11 November is more than six months ahead, and "do 11
+    # november" could then be read as this year or the next.
+    far = datetime(2027, 11, 11, 18, 30, tzinfo=UTC)
+    await make_event(sqlite_db, clock(), starts_in=far - clock(), title="Dialoog")
+    await make_event(sqlite_db, clock(), starts_in=timedelta(days=20), title="Masterclass")
+    app = make_app(sqlite_db, clock)
+    html = (await get(app, "/")).text
+    assert "do 11 november 2027, 19:30–21:30" in html
+    assert "zo 21 maart, 10:00–12:00" in html  # near: no year
+    english = (await get(app, "/?lang=en")).text
+    assert "Thu 11 November 2027, 19:30–21:30" in english
+
+
 async def test_structure_and_accessibility_basics(sqlite_db, clock):
     await make_event(sqlite_db, clock())
     outline = Outline()

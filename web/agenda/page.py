@@ -89,7 +89,7 @@ def render_page(
         "raads- en burgerleden en uitwisselingen tussen netwerken.",
     )
     slug = current.slug if current else None
-    events = "\n".join(_event(item, lang, settings, links) for item in agenda.items)
+    events = "\n".join(_event(item, lang, settings, links, agenda.now) for item in agenda.items)
     if not agenda.items:
         events = f'<p class="empty">{fixed["empty"]}</p>'
     else:
@@ -209,7 +209,9 @@ def _filter(
 </section>"""
 
 
-def _event(item: AgendaItem, lang: str, settings: FeedSettings, links: PageLinks) -> str:
+def _event(
+    item: AgendaItem, lang: str, settings: FeedSettings, links: PageLinks, now: datetime
+) -> str:
     event = item.event
     code = event.public_code
     title = event.title
@@ -217,7 +219,7 @@ def _event(item: AgendaItem, lang: str, settings: FeedSettings, links: PageLinks
         title = _(lang, "{title} (onderwerp volgt)", title=title)
     cancelled = event.is_cancelled
     facts = [
-        (_(lang, "Wanneer"), _time(event.starts_at, event.ends_at, lang, settings)),
+        (_(lang, "Wanneer"), _time(event.starts_at, event.ends_at, lang, settings, now)),
         (_(lang, "Waar"), _e(event.location or (_(lang, "Online") if event.online_url else "–"))),
     ]
     if not cancelled:
@@ -326,7 +328,7 @@ def render_poster(event: Event, *, lang: str, settings: FeedSettings, links: Pag
 <main class="poster">
 <p class="kind">{_e(kind_label(lang, event.kind))}</p>
 <h1>{_e(title)}</h1>
-<p class="when">{_time(event.starts_at, event.ends_at, lang, settings)}</p>
+<p class="when">{_time(event.starts_at, event.ends_at, lang, settings, None)}</p>
 <p class="where">{_e(where)}</p>
 {about}
 <img src="{_e(links.qr(event.public_code))}" alt="{_e(alt)}" width="320" height="320">
@@ -339,9 +341,12 @@ def render_poster(event: Event, *, lang: str, settings: FeedSettings, links: Pag
 """
 
 
-def _time(start: datetime, end: datetime, lang: str, settings: FeedSettings) -> str:
+def _time(
+    start: datetime, end: datetime, lang: str, settings: FeedSettings, now: datetime | None
+) -> str:
+    """``now`` None: always with the year (a poster is read long after it was printed)."""
     local = start.astimezone(settings.tz).isoformat(timespec="minutes")
-    return f'<time datetime="{_e(local)}">{_e(span(lang, start, end, settings.tz))}</time>'
+    return f'<time datetime="{_e(local)}">{_e(span(lang, start, end, settings.tz, now=now))}</time>'
 
 
 def _seats(item: AgendaItem, lang: str) -> str:

@@ -36,14 +36,19 @@ def kind_label(lang: str, kind: EventKind) -> str:
     return translator(lang)(KIND_LABELS[kind])
 
 
-def moment(lang: str, when: datetime, tz: ZoneInfo) -> str:
-    """'vr 12 maart, 19:30' / 'Fri 12 March, 19:30' in local time."""
-    return translator(lang, tz.key).moment(when)
+def moment_in_text(lang: str, when: datetime, tz: ZoneInfo) -> str:
+    """For a sentence in a calendar entry: 'vrijdag 12 maart 2027, 19:30'. Always with the
+    year: an entry is read at any time, and its bytes must not depend on when it was made."""
+    return translator(lang, tz.key).moment_in_text(when)
 
 
-def span(lang: str, start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """'vr 12 maart, 19:30–21:30'; the end date only when it is another day."""
-    return translator(lang, tz.key).span(start, end)
+def span(
+    lang: str, start: datetime, end: datetime, tz: ZoneInfo, *, now: datetime | None
+) -> str:
+    """For the page's list: 'vr 12 maart, 19:30–21:30'; the end date only when it is another
+    day, the year only when it is needed as of ``now`` (None: always)."""
+    dates = translator(lang, tz.key)
+    return (dates if now is None else dates.at(now)).span(start, end)
 
 
 # Each language's name in that language (the switch shows the other one): not translated.

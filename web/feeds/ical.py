@@ -32,7 +32,7 @@ from icalendar import Event as VEvent
 from models.events.entities import Event, EventKind, EventStatus
 from models.feeds.queries import FeedEntry
 from models.registrations.entities import Registration, RegistrationStatus
-from web.agenda.texts import _, _n, kind_label, moment
+from web.agenda.texts import _, _n, kind_label, moment_in_text
 from web.links import start_link
 
 PRODID = "-//Buurtagenda Maastricht//Buurtagenda//NL"
@@ -249,7 +249,7 @@ def _description(item: CalendarItem, settings: FeedSettings, lang: str) -> str:
     elif status is S.WAITLISTED:
         head.append(_(lang, "Je staat op de wachtlijst."))
     elif status is S.OFFERED and item.offer_expires_at is not None:
-        deadline = moment(lang, item.offer_expires_at, settings.tz)
+        deadline = moment_in_text(lang, item.offer_expires_at, settings.tz)
         held = _(
             lang,
             "Er is een plaats voor je vrij tot {deadline}. Bevestig via Telegram.",
