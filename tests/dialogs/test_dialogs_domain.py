@@ -11,6 +11,7 @@ from sqlalchemy import event
 from models.dialogs import operations as dialogs
 from models.dialogs.entities import Behind
 from models.members.operations import export_member_data, forget_member, member_with_dialog
+from scheduler.jobs import sweep_dialogs
 from tests.factories import make_member
 
 
@@ -136,8 +137,7 @@ async def test_a_lapsed_dialog_counts_as_none_and_cannot_be_continued(db, clock)
     async with db.transaction() as session:
         await dialogs.start(session, member_id=bram.id, flow="idea", step="kind", now=clock())
     clock.advance(dialogs.IDLE)
-    async with db.transaction() as session:
-        assert await dialogs.delete_expired(session, now=clock()) == 2
+    assert await sweep_dialogs(db, clock) == 2  # the scheduler clears lapsed rows
     async with db.read() as session:
         assert await dialogs.stored_dialog(session, member_id=bram.id) is None
 
