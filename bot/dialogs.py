@@ -7,7 +7,7 @@ A flow declares its steps once::
         dialogs.Flow(
             "idea",
             steps={
-                "kind": dialogs.Step(ask=ask_kind),  # answered with a button
+                "kind": dialogs.Step(ask=ask_kind, choose=choose_kind),  # buttons
                 "title": dialogs.Step(ask=ask_title, take=take_title),  # typed
             },
             ended=N_("Je nieuwe idee is gestopt; er is niets opgeslagen."),
@@ -18,11 +18,13 @@ A flow declares its steps once::
     )
 
 ``ask(turn, dialog, notice)`` shows the step's question (``turn.show``: a button edits its
-message, typed text gets a new one), with ``back_and_stop(turn, dialog)`` among its buttons.
-``take(turn, dialog, text)`` gets what the member typed and either asks again with a notice
-(``ask``), moves on (``go``), or ends (``finishing``: the flow's last write and the end of the
-dialog in one transaction). A step's button handler does the same (``current`` finds the
-dialog it belongs to). ``begin`` starts a flow; a dialog the member had ends with it.
+message, typed text gets a new one), with ``back_and_stop(turn, dialog)`` among its buttons and
+``choice(turn, dialog, label, value)`` for each answer that is a button. ``take(turn, dialog,
+text)`` gets what the member typed, ``choose(turn, dialog, value)`` the value of a pressed
+``choice``; each either asks again with a notice (``ask``), moves on (``go``), or ends
+(``finishing``: the flow's last write and the end of the dialog in one transaction). A button of
+the flow's own (``actions``) can do the same (``current`` finds the dialog it belongs to).
+``begin`` starts a flow; a dialog the member had ends with it.
 
 What the engine does for every flow:
 
@@ -41,7 +43,6 @@ What the engine does for every flow:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -59,10 +60,9 @@ from models.dialogs import operations as store
 from models.dialogs.entities import Behind, DialogState
 from models.dialogs.operations import IDLE, DialogChanged
 
-log = logging.getLogger(__name__)
-
 Ask = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, notice)
 Take = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, typed text)
+Choose = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, the button's value)
 Leave = Callable[[Turn, DialogState], Awaitable[None]]  # (turn, the dialog that ended)
 
 # What people type instead of pressing a button (flows with ``typed_words``).
@@ -70,8 +70,9 @@ TYPED_STOP = {"stop", "stoppen", "cancel", "quit"}
 TYPED_BACK = {"terug", "vorige", "back"}
 STOP_COMMANDS = ["stop"]
 BACK_COMMANDS = ["terug", "back"]
-# Button actions of the engine (prefix D): DB|token|step back, DS|token|step stop.
-BACK, STOP = "DB", "DS"
+# Button actions of the engine (prefix D): DB|token|step back, DS|token|step stop,
+# DV|token|step|value a choice at a step (``choice``).
+BACK, STOP, CHOICE = "DB", "DS", "DV"
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,9 @@ class Step:
     # Typed text for this step; None: the step is answered with a button, and typed text gets
     # the question again.
     take: Take | None = None
+    # A ``choice`` button of this step was pressed (its value); it only reaches this step while
+    # the dialog is at it, so a button of an earlier question changes nothing.
+    choose: Choose | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,11 @@ def back_and_stop(turn: Turn, dialog: DialogState) -> list[InlineKeyboardButton]
     ]
 
 
+def choice(turn: Turn, dialog: DialogState, label: str, value: str) -> InlineKeyboardButton:
+    """A button that answers the dialog's current step with ``value`` (its ``choose``)."""
+    return turn.button(label, CHOICE, dialog.token, dialog.step, value)
+
+
 # --- the engine's handlers ----------------------------------------------------------------------
 
 
@@ -288,9 +297,23 @@ async def on_stop_button(turn: Turn, callback: Callback) -> None:
         await stop(turn, dialog)
 
 
+async def on_choice_button(turn: Turn, callback: Callback) -> None:
+    dialog = await _pressed(turn, callback)
+    if dialog is None:
+        return
+    choose = _flow(dialog).steps[dialog.step].choose
+    if choose is None:
+        raise InvalidCallback(f"{CHOICE}: step {dialog.step!r} has no choices")
+    try:
+        await choose(turn, dialog, callback.arg(2))
+    except DialogChanged:
+        await _crossed(turn)
+
+
 ACTIONS: dict[str, Callable[[Turn, Callback], Awaitable[None]]] = {
     BACK: on_back_button,
     STOP: on_stop_button,
+    CHOICE: on_choice_button,
 }
 
 

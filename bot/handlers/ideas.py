@@ -115,21 +115,25 @@ async def _ask_kind(turn: Turn, dialog: DialogState, notice: str) -> None:
     await turn.show(
         f"{notice}\n\n{text}" if notice else text,
         [
-            [turn.button(t("🎓 Onderwerp voor een masterclass"), "IK", "m")],
-            [turn.button(t("🤝 Uitwisseling tussen netwerken"), "IK", "u")],
+            [dialogs.choice(turn, dialog, t("🎓 Onderwerp voor een masterclass"), "m")],
+            [dialogs.choice(turn, dialog, t("🤝 Uitwisseling tussen netwerken"), "u")],
             dialogs.back_and_stop(turn, dialog),
         ],
     )
 
 
+async def _choose_kind(turn: Turn, dialog: DialogState, code: str) -> None:
+    if code not in KINDS:
+        raise InvalidCallback(f"kind: unknown kind {code!r}")
+    await dialogs.go(turn, dialog, "title", {"kind": code})
+
+
 async def on_kind(turn: Turn, code: str) -> None:
+    """A kind button of a message sent before the dialog engine (action IK): afresh."""
     if code not in KINDS:
         raise InvalidCallback(f"IK: unknown kind {code!r}")
     await turn.toast()
-    # From the kind question of the dialog going on, or from an older message: then afresh.
-    dialog = dialogs.current(turn, IDEA, "kind") or await dialogs.begin(
-        turn, IDEA, "kind", ask=False
-    )
+    dialog = await dialogs.begin(turn, IDEA, "kind", ask=False)
     await dialogs.go(turn, dialog, "title", {"kind": code})
 
 
@@ -224,7 +228,7 @@ IDEA = dialogs.register(
     dialogs.Flow(
         "idea",
         steps={
-            "kind": dialogs.Step(_ask_kind),
+            "kind": dialogs.Step(_ask_kind, choose=_choose_kind),
             "title": dialogs.Step(_ask_title, _take_title),
             "description": dialogs.Step(_ask_description, _take_description),
         },

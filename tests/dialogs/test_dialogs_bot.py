@@ -151,6 +151,8 @@ async def test_two_instances_take_turns_at_one_members_idea(
         async with answering(first):  # which still keeps Anouk, read a moment ago
             stale = press(anouk, prompt, "◀ Terug")  # a button of the step before
             assert "eerdere vraag" in (await stale.answer()).text
+            stale = press(anouk, kinds, "masterclass")  # a choice of the step before that
+            assert "eerdere vraag" in (await stale.answer()).text
             prompt = await press(anouk, ask_more, "◀ Terug").edit()
             assert "Typ de titel" in prompt.content
         async with answering(second):
