@@ -27,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import dialogs
 from bot.buttons import on_button
 from bot.context import BotDeps, deps_of
 from bot.handlers import (
@@ -187,10 +188,11 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(on_button))
     # What an organiser types or sends while composing a /bericht: before the fallbacks below.
     application.add_handler(broadcasts.input_handler(application))
-    # The code typed after /ikbenerbij: before the general text handler below.
-    application.add_handler(attendance.typed_code_handler(application.bot_data))
-    # Typed text while in an /idee or /vraag step: before the general text handler below.
-    application.add_handler(ideas.step_handler(application))
+    # Typed text for a dialog (bot/dialogs.py: the check-in code, an idea, a question), and
+    # /stop, /terug: after the handlers above that still keep their own state, before the
+    # fallbacks below (typed text without a dialog goes to them from there).
+    for handler in dialogs.handlers():
+        application.add_handler(handler)
     # A .toml or .ics programme file: before the general fallbacks below.
     application.add_handler(roles.document_handler())
     application.add_handler(MessageHandler(private & filters.COMMAND, fallback.on_unknown_command))

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import dialogs
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
@@ -60,13 +61,14 @@ ACTIONS: dict[str, Action] = {
 }
 # Features add their own buttons here, each under its own prefix (one upper-case letter):
 # A organiser roles, series and programme files; E events by conversation; C attendance and
-# participation; B broadcasts; I ideas and dialogue questions.
+# participation; B broadcasts; I ideas and dialogue questions; D dialogs (back, stop).
 FEATURE_ACTIONS: list[dict[str, Action]] = []
 FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
 FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(IDEAS_ACTIONS)
 FEATURE_ACTIONS.append(ROLES_ACTIONS)
 FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
+FEATURE_ACTIONS.append(dialogs.ACTIONS)
 for _feature in FEATURE_ACTIONS:
     ACTIONS.update(_feature)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import (
@@ -24,9 +24,11 @@ from bot.flood import FloodGuard
 from buurtagenda.i18n import Translator, language_from_telegram, translator
 from models.clock import Clock
 from models.db import Database
+from models.dialogs.entities import DialogState
+from models.dialogs.operations import stored_dialog
 from models.errors import DomainError
 from models.members.entities import Language, Member, Role
-from models.members.operations import ensure_member, member_by_telegram_id
+from models.members.operations import ensure_member, member_with_dialog
 from models.registrations.policy import RegistrationPolicy
 from web.links import start_link
 
@@ -119,6 +121,8 @@ class Turn:
     deps: BotDeps
     member: Member
     t: Translator
+    # The member's dialog as stored (``bot/dialogs.py``), lapsed or not; read for this update.
+    dialog: DialogState | None = None
     answered: bool = False
 
     @property
@@ -177,18 +181,40 @@ class Turn:
         return self.t(error.msgid, **error.params)
 
 
+TurnWatcher = Callable[[Turn], Awaitable[None]]
+# Called with every turn before its handler goes on (``bot/dialogs.py`` ends a dialog that a
+# command or another flow's button leaves).
+_turn_watchers: list[TurnWatcher] = []
+
+
+def watch_turns(watcher: TurnWatcher) -> None:
+    if watcher not in _turn_watchers:
+        _turn_watchers.append(watcher)
+
+
 async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn:
-    """Load (or on first contact, create) the member behind this update."""
+    """Load (or on first contact, create) the member behind this update, with their dialog."""
     deps = deps_of(context)
     user = update.effective_user
     assert user is not None
     generation = deps.members.generation
     member = deps.members.get(user.id)
-    if member is None:
-        async with deps.database.read() as session:
-            member = await member_by_telegram_id(session, user.id)
-        if member is not None:
-            deps.members.keep(member, generation)
+    dialog: DialogState | None = None
+    # The member may be kept from a recent update, their dialog never: behind a load balancer
+    # another instance may have stored the member's next step a moment ago, and whether typed
+    # text is an answer (and to what), or whether a button leaves a dialog, depends on it. So a
+    # member read comes with the dialog in one statement; a kept member costs one small read
+    # of the dialog alone (plain columns by primary key). Caching the dialog as well would
+    # save that read, but a dialog started on another instance within the member's 10 s would
+    # then be missed: the next text would land in it after the member had moved on.
+    async with deps.database.read() as session:
+        if member is None:
+            found = await member_with_dialog(session, user.id)
+            if found is not None:
+                member, dialog = found
+                deps.members.keep(member, generation)
+        else:
+            dialog = await stored_dialog(session, member_id=member.id)
     if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
         was_admin = member is not None and member.role is Role.ADMIN
         language = Language(language_from_telegram(user.language_code, deps.default_language))
@@ -209,7 +235,10 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
 
             await refresh_command_menu(context.application, member)
     t = translator(member.language.value, deps.timezone).at(deps.clock())
-    return Turn(update, context, deps, member, t)
+    turn = Turn(update, context, deps, member, t, dialog)
+    for watcher in _turn_watchers:
+        await watcher(turn)
+    return turn
 
 
 def escape(text: str) -> str:

@@ -5,11 +5,13 @@ Where things are decided:
 - ``events/operations.py``: the programme (create, publish, change, cancel);
 - ``members/operations.py``: members, their network, privacy (export, forget);
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
-- ``outbox/``: notifications as data, written in the same transaction as their cause.
+- ``outbox/``: notifications as data, written in the same transaction as their cause;
+- ``dialogs/``: where a member is in a flow that waits for typed input (one row each).
 """
 
 from models.base import Base
 from models.broadcasts.entities import Broadcast, BroadcastStatus
+from models.dialogs.entities import Dialog
 from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
 from models.feedback.entities import Feedback
 from models.feeds.entities import FeedToken
@@ -29,6 +31,7 @@ __all__ = [
     "Buurt",
     "Cadence",
     "DeliveryStatus",
+    "Dialog",
     "DialogueQuestion",
     "Event",
     "EventKind",

@@ -1,4 +1,5 @@
-"""Periodic work the domain asks for: offers that lapse, fair-share seats that are released.
+"""Periodic work the domain asks for: offers that lapse, fair-share seats that are released,
+lapsed dialogs that are cleared.
 
 APScheduler only decides *when* to look; what is due is always read from the database, so a job
 store holds nothing the database does not, and a restart loses nothing.
@@ -13,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from models.clock import Clock
 from models.db import Database
+from models.dialogs import operations as dialogs
 from models.registrations import operations as registrations
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.digest import enqueue_digests
@@ -20,6 +22,7 @@ from models.reminders.digest import enqueue_digests
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
+DIALOG_SWEEP_SECONDS = 600
 
 
 async def sweep_waitlists(database: Database, clock: Clock, policy: RegistrationPolicy) -> int:
@@ -31,6 +34,13 @@ async def sweep_waitlists(database: Database, clock: Clock, policy: Registration
     if written:
         log.info("waitlist sweep wrote %d notifications", len(written))
     return len(written)
+
+
+async def sweep_dialogs(database: Database, clock: Clock) -> int:
+    """Delete lapsed dialogs: what a member typed in a flow they left is not kept longer than
+    needed (a lapsed dialog already counts as none; this only clears the rows)."""
+    async with database.transaction() as session:
+        return await dialogs.delete_expired(session, now=clock())
 
 
 async def weekly_digest(database: Database, clock: Clock, tz: ZoneInfo) -> int:
@@ -49,6 +59,16 @@ def schedule_domain_jobs(
         seconds=SWEEP_SECONDS,
         args=(database, clock, policy),
         id="sweep_waitlists",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep_dialogs,
+        "interval",
+        seconds=DIALOG_SWEEP_SECONDS,
+        args=(database, clock),
+        id="sweep_dialogs",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -13,18 +13,17 @@ domain's refusal); this module parses, calls the domain and renders.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from babel.dates import format_date
-from telegram import Message, Update
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram import Update
+from telegram.ext import ContextTypes
 
+from bot import dialogs
 from bot.callbacks import Callback, InvalidCallback
 from bot.charts import bar_chart_png, code_card_png
-from bot.context import Buttons, Turn, begin_turn, deps_of, escape
-from bot.handlers import fallback
+from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
 from buurtagenda.i18n import N_, Translator
@@ -42,6 +41,8 @@ from models.attendance.queries import (
     participation_csv,
     period_bounds,
 )
+from models.dialogs.entities import DialogState
+from models.dialogs.operations import DialogChanged
 from models.errors import DomainError
 from models.events.entities import Event, EventKind
 from models.registrations.entities import RegistrationStatus
@@ -52,9 +53,8 @@ EVENTS_PER_PAGE = 6
 NAMES_PER_PAGE = 8
 # Telegram allows 4,096 characters; the rest of a long list is in the CSV.
 TEXT_BUDGET = 3600
-# How long after /ikbenerbij a typed message is taken as the code.
+# How long after /ikbenerbij a typed message is taken as the code (the check-in dialog).
 CODE_WAIT = timedelta(minutes=15)
-AWAITING_CODE = "attendance.awaiting_code"  # in bot_data: Telegram user id -> until when
 PERIODS = {
     "year": N_("Dit jaar"),
     "last_year": N_("Vorig jaar"),
@@ -397,64 +397,35 @@ async def on_close(turn: Turn, code: str) -> None:
 # --- /ikbenerbij: attendees check themselves in --------------------------------------------------
 
 
-class _AwaitingCode(filters.MessageFilter):
-    """Messages from people who were just asked for the code (per application, not global)."""
-
-    def __init__(self, waiting: MutableMapping[int, datetime]) -> None:
-        super().__init__(name="awaiting_check_in_code")
-        self.waiting = waiting
-
-    def filter(self, message: Message) -> bool:
-        return message.from_user is not None and message.from_user.id in self.waiting
-
-
-def typed_code_handler(bot_data: MutableMapping[Any, Any]) -> MessageHandler[Any, Any]:
-    """Takes the next typed message after /ikbenerbij as the code. Add it before the general
-    text handler."""
-    waiting: MutableMapping[int, datetime] = bot_data.setdefault(AWAITING_CODE, {})
-    return MessageHandler(
-        filters.ChatType.PRIVATE
-        & filters.UpdateType.MESSAGE
-        & filters.TEXT
-        & ~filters.COMMAND
-        & _AwaitingCode(waiting),
-        on_typed_code,
-    )
-
-
-def _waiting(context: ContextTypes.DEFAULT_TYPE) -> MutableMapping[int, datetime]:
-    waiting: MutableMapping[int, datetime] = context.bot_data.setdefault(AWAITING_CODE, {})
-    return waiting
-
-
 async def check_in_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ikbenerbij: ask for the code (or take it right away: /ikbenerbij K7P2)."""
-    turn = await begin_turn(update, context)
+    turn = await begin_turn(update, context)  # ends a dialog it finds (bot/dialogs.py)
     if context.args:
-        await _check_in(turn, " ".join(context.args))
+        await _check_in(turn, " ".join(context.args), None)
         return
-    _waiting(context)[turn.user_id] = turn.deps.clock() + CODE_WAIT
-    await turn.say(
-        turn.t("Typ de code die in de zaal wordt getoond (vier tekens, zoals K7P2)."),
-        [[turn.button(turn.t("Stop"), "CS")]],
-    )
+    await dialogs.begin(turn, CHECK_IN, "code")
 
 
-async def on_typed_code(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.message is not None and update.message.text is not None
-    assert update.effective_user is not None
-    until = _waiting(context).get(update.effective_user.id)
-    if until is None or until < deps_of(context).clock():
-        _waiting(context).pop(update.effective_user.id, None)
-        await fallback.on_text(update, context)  # asked too long ago: an ordinary message
-        return
-    await _check_in(await begin_turn(update, context), update.message.text)
+async def _ask_code(turn: Turn, _dialog: DialogState, notice: str) -> None:
+    t = turn.t
+    text = t("Typ de code die in de zaal wordt getoond (vier tekens, zoals K7P2).")
+    await turn.say(f"{notice}\n{text}" if notice else text, [[turn.button(t("Stop"), "CS")]])
 
 
-async def _check_in(turn: Turn, typed: str) -> None:
+async def _take_code(turn: Turn, dialog: DialogState, typed: str) -> None:
+    await _check_in(turn, typed, dialog)
+
+
+async def _check_in(turn: Turn, typed: str, dialog: DialogState | None) -> None:
+    """Check in with ``typed``; with ``dialog`` (the code was asked for) a wrong code may be
+    typed again, and a right one ends the dialog in the same transaction."""
     t = turn.t
     try:
-        async with turn.deps.database.transaction() as session:
+        async with (
+            dialogs.finishing(turn, dialog)
+            if dialog is not None
+            else turn.deps.database.transaction()
+        ) as session:
             event, outcome = await attendance.check_in_self(
                 session,
                 member_id=turn.member.id,
@@ -462,8 +433,10 @@ async def _check_in(turn: Turn, typed: str) -> None:
                 now=turn.deps.clock(),
                 policy=turn.deps.policy,
             )
+    except DialogChanged:
+        raise  # the member is shown where the dialog stands now (bot/dialogs.py)
     except attendance.WrongCode as error:
-        if turn.user_id in _waiting(turn.context):
+        if dialog is not None:  # still asked for (nothing was written)
             await turn.say(
                 turn.refusal(error) + "\n" + t("Probeer het nog eens, of tik op Stop."),
                 [[turn.button(t("Stop"), "CS")]],
@@ -472,20 +445,38 @@ async def _check_in(turn: Turn, typed: str) -> None:
             await turn.say(turn.refusal(error))
         return
     except DomainError as error:
-        _waiting(turn.context).pop(turn.user_id, None)
+        await dialogs.leave(turn)
         await turn.say(turn.refusal(error))
         return
-    _waiting(turn.context).pop(turn.user_id, None)
     greeting = (
         t("Welkom! Je bent ingecheckt.") if outcome.changed else t("Je was al ingecheckt. Welkom!")
     )
     await turn.say(f"{greeting}\n{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>")
 
 
-async def on_stop_waiting(turn: Turn) -> None:
-    _waiting(turn.context).pop(turn.user_id, None)
+async def on_stop_waiting(turn: Turn, _dialog: DialogState | None = None) -> None:
+    await dialogs.leave(turn)
     await turn.toast()
     await turn.show(turn.t("Goed, we laten het even. Met /ikbenerbij kun je het opnieuw doen."))
+
+
+# Typed after /ikbenerbij, the code shown at the venue (a quarter of an hour to type it).
+CHECK_IN = dialogs.register(
+    dialogs.Flow(
+        "checkin",
+        steps={"code": dialogs.Step(_ask_code, _take_code)},
+        ended=N_("Inchecken met de code is gestopt. Met /ikbenerbij kun je het opnieuw doen."),
+        expired=N_(
+            "Het wachten op de code is voorbij (na een kwartier). Met /ikbenerbij kun je het "
+            "opnieuw doen."
+        ),
+        actions=frozenset({"CS"}),
+        commands=frozenset({"ikbenerbij", "checkin"}),
+        idle=CODE_WAIT,
+        on_stop=on_stop_waiting,
+        typed_words=False,  # a code could be "STOP"
+    )
+)
 
 
 # --- /deelname: participation per network ------------------------------------------------------
@@ -666,5 +657,4 @@ __all__ = [
     "attendees_command",
     "check_in_command",
     "participation_command",
-    "typed_code_handler",
 ]

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.context import begin_turn, deps_of
+from bot.context import Turn, begin_turn, deps_of
 from bot.handlers.feedback import take_comment
 from bot.handlers.onboarding import main_menu, search_networks
 from buurtagenda.i18n import language_from_telegram, translator
@@ -16,17 +16,23 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Typed text: a network search while someone has not chosen one, else a friendly menu."""
     turn = await begin_turn(update, context)
     assert update.message is not None and update.message.text is not None
+    await answer_text(turn, update.message.text)
+
+
+async def answer_text(turn: Turn, text: str, *, notice: str = "") -> None:
+    """Typed text that no dialog waits for (``bot/dialogs.py``); ``notice`` goes first (e.g.
+    that the dialog it may have been meant for had lapsed)."""
     if not turn.member.onboarded:
-        await search_networks(turn, update.message.text.strip())
+        if notice:
+            await turn.say(notice)
+        await search_networks(turn, text.strip())
         return
-    if await take_comment(turn, update.message.text):
+    if await take_comment(turn, text):  # a comment on a rating: what lapsed no longer matters
         return
-    await turn.say(
-        turn.t(
-            "Ik begrijp niet goed wat je bedoelt. Kies hieronder wat je wilt doen, of stuur /help."
-        ),
-        main_menu(turn),
+    answer = turn.t(
+        "Ik begrijp niet goed wat je bedoelt. Kies hieronder wat je wilt doen, of stuur /help."
     )
+    await turn.say(f"{notice}\n\n{answer}" if notice else answer, main_menu(turn))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,32 +2,31 @@
 plan an idea into an event. /vraag: send in a question before a dialogue with raads- en
 burgerleden; /vragen: organisers see them grouped and export them for the council members.
 
-Where a member is in a typed step (the title of an idea, its description, a question) is kept
-in python-telegram-bot's in-memory ``context.user_data`` (key ``STEP``), not in the database: a
-step lives a few minutes at most, belongs to one chat and is worth nothing after a restart (the
-member then simply gets the usual answer to typed text and starts again with /idee or /vraag).
-``step_handler(application)`` gives ``on_step_text`` typed text before the generic
-text handler, and only while that member is in a step; a step older than ``STEP_TTL`` is dropped.
+The typed steps (an idea's kind, title and description; a question) are two dialog flows
+(``bot/dialogs.py``): ``IDEA`` and ``QUESTION``. Where a member is in them is stored in the
+database, so a restart or another instance continues where they were; another command or a
+button of another feature ends them (with a word), and after 30 minutes of silence they lapse.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import Message, Update
-from telegram.ext import Application, ContextTypes, MessageHandler, filters
+from telegram import Update
+from telegram.ext import ContextTypes
 
+from bot import dialogs
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
-from bot.handlers import fallback
 from bot.handlers.for_organisers import organisers_only
 from bot.handlers.onboarding import main_menu
 from bot.render import short, title
+from buurtagenda.i18n import N_
 from buurtagenda.labels import KIND_ICONS, KIND_LABELS
+from models.dialogs.entities import DialogState
+from models.dialogs.operations import DialogChanged
 from models.errors import DomainError
 from models.events.entities import EventKind
 from models.events.operations import event_by_code, upcoming_events
@@ -35,8 +34,6 @@ from models.events.queries import visible_event
 from models.ideas import operations as ideas
 from models.ideas.entities import IdeaStatus
 
-STEP = "ideas.step"
-STEP_TTL = timedelta(minutes=30)
 IDEAS_PER_PAGE = 5
 KINDS = {"m": EventKind.MASTERCLASS, "u": EventKind.UITWISSELING}
 NO_THEME = "n"
@@ -47,86 +44,13 @@ QUESTION_SHOWN = 300  # characters of one question in the chat overview
 # --- the typed steps --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    stage: Literal["title", "description", "question"]
-    since: datetime
-    kind: str = ""  # "m" or "u" (KINDS)
-    title: str = ""
-    code: str = ""  # the dialogue's public code
-    theme: str = NO_THEME  # an index into ideas.THEMES, or NO_THEME
-
-
-class _InStep(filters.MessageFilter):
-    def __init__(self, user_data: Mapping[int, Any]) -> None:
-        super().__init__(name="ideas.in_step")
-        self._user_data = user_data  # the application's live view; .get() creates nothing
-
-    def filter(self, message: Message) -> bool:
-        user = message.from_user
-        return user is not None and STEP in (self._user_data.get(user.id) or {})
-
-
-def step_handler(application: Application) -> MessageHandler[Any, Any]:  # type: ignore[type-arg]
-    """Typed text (no command) from a member in one of our steps goes to ``on_step_text``. Add it
-    before the general text handler; for everyone else it lets the message pass."""
-    return MessageHandler(
-        filters.ChatType.PRIVATE
-        & filters.UpdateType.MESSAGE
-        & filters.TEXT
-        & ~filters.COMMAND
-        & _InStep(application.user_data),
-        on_step_text,
-    )
-
-
-def _storage(turn: Turn) -> dict[Any, Any]:
-    data = turn.context.user_data
-    assert data is not None  # every update we handle has a user
-    return data
-
-
-def _set_step(turn: Turn, step: Step) -> None:
-    _storage(turn)[STEP] = step
-
-
-def _clear_step(turn: Turn) -> None:
-    _storage(turn).pop(STEP, None)
-
-
-def _current_step(turn: Turn) -> Step | None:
-    step = _storage(turn).get(STEP)
-    if not isinstance(step, Step):
-        return None
-    if turn.deps.clock() - step.since > STEP_TTL:
-        _clear_step(turn)
-        return None
-    return step
-
-
-async def on_step_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text while in a step: the title, the description or the question."""
-    turn = await begin_turn(update, context)
-    assert update.message is not None and update.message.text is not None
-    step = _current_step(turn)
-    if step is None:  # expired: as if there had been no step
-        await fallback.on_text(update, context)
-        return
-    text = update.message.text
-    if step.stage == "title":
-        await _take_title(turn, step, text)
-    elif step.stage == "description":
-        await _take_description(turn, step, text)
-    else:
-        await _take_question(turn, step, text)
-
-
 def _back_and_stop(turn: Turn, action: str, *args: str | int) -> list[Any]:
+    """Back and stop on a screen that is not a dialog step (the dialogue and theme choice)."""
     return [turn.button(turn.t("◀ Terug"), action, *args), turn.button(turn.t("✖ Stop"), "IX")]
 
 
-async def on_stop(turn: Turn) -> None:
-    _clear_step(turn)
+async def on_stop(turn: Turn, _dialog: DialogState | None = None) -> None:
+    await dialogs.leave(turn)
     await turn.toast()
     await turn.show(turn.t("Gestopt; er is niets opgeslagen."), main_menu(turn))
 
@@ -142,14 +66,13 @@ async def _expired(turn: Turn) -> None:
 
 
 async def idee(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    turn = await begin_turn(update, context)
-    _clear_step(turn)
+    turn = await begin_turn(update, context)  # ends a dialog it finds (bot/dialogs.py)
     await show_menu(turn)
 
 
 async def show_menu(turn: Turn) -> None:
     t = turn.t
-    _clear_step(turn)
+    await dialogs.leave(turn)
     async with turn.deps.database.read() as session:
         events = await upcoming_events(
             session, now=turn.deps.clock(), network_id=turn.member.network_id
@@ -183,30 +106,41 @@ async def show_menu(turn: Turn) -> None:
 
 
 async def on_new_idea(turn: Turn) -> None:
-    t = turn.t
-    _clear_step(turn)
     await turn.toast()
+    await dialogs.begin(turn, IDEA, "kind")
+
+
+async def _ask_kind(turn: Turn, dialog: DialogState, notice: str) -> None:
+    t = turn.t
+    text = t("➕ <b>Nieuw idee</b>\nWaar gaat je idee over?")
     await turn.show(
-        t("➕ <b>Nieuw idee</b>\nWaar gaat je idee over?"),
+        f"{notice}\n\n{text}" if notice else text,
         [
-            [turn.button(t("🎓 Onderwerp voor een masterclass"), "IK", "m")],
-            [turn.button(t("🤝 Uitwisseling tussen netwerken"), "IK", "u")],
-            _back_and_stop(turn, "IM"),
+            [dialogs.choice(turn, dialog, t("🎓 Onderwerp voor een masterclass"), "m")],
+            [dialogs.choice(turn, dialog, t("🤝 Uitwisseling tussen netwerken"), "u")],
+            dialogs.back_and_stop(turn, dialog),
         ],
     )
 
 
+async def _choose_kind(turn: Turn, dialog: DialogState, code: str) -> None:
+    if code not in KINDS:
+        raise InvalidCallback(f"kind: unknown kind {code!r}")
+    await dialogs.go(turn, dialog, "title", {"kind": code})
+
+
 async def on_kind(turn: Turn, code: str) -> None:
+    """A kind button of a message sent before the dialog engine (action IK): afresh."""
     if code not in KINDS:
         raise InvalidCallback(f"IK: unknown kind {code!r}")
-    _set_step(turn, Step("title", turn.deps.clock(), kind=code))
     await turn.toast()
-    await _ask_title(turn, code)
+    dialog = await dialogs.begin(turn, IDEA, "kind", ask=False)
+    await dialogs.go(turn, dialog, "title", {"kind": code})
 
 
-async def _ask_title(turn: Turn, code: str, notice: str = "") -> None:
+async def _ask_title(turn: Turn, dialog: DialogState, notice: str) -> None:
     t = turn.t
-    if code == "m":
+    if dialog.answer("kind") == "m":
         text = t(
             "Typ de titel van je idee, in een paar woorden. Bijvoorbeeld: „Wat betekent de "
             "Omgevingswet voor onze buurt?”"
@@ -216,65 +150,67 @@ async def _ask_title(turn: Turn, code: str, notice: str = "") -> None:
             "Typ de titel van je idee, in een paar woorden. Bijvoorbeeld: „Hoe houden we "
             "vrijwilligers betrokken?”"
         )
-    await turn.show(f"{notice}\n\n{text}" if notice else text, [_back_and_stop(turn, "IN")])
+    await turn.show(
+        f"{notice}\n\n{text}" if notice else text, [dialogs.back_and_stop(turn, dialog)]
+    )
 
 
-async def _take_title(turn: Turn, step: Step, text: str) -> None:
+async def _take_title(turn: Turn, dialog: DialogState, text: str) -> None:
     try:
         cleaned = ideas.clean_title(text)
     except DomainError as error:
-        await _ask_title(turn, step.kind, notice=turn.refusal(error))
+        await _ask_title(turn, dialog, turn.refusal(error))
         return
-    step = replace(step, stage="description", title=cleaned, since=turn.deps.clock())
-    _set_step(turn, step)
-    await _ask_description(turn, step)
+    await dialogs.go(turn, dialog, "description", {"title": cleaned})
 
 
-async def _ask_description(turn: Turn, step: Step, notice: str = "") -> None:
+async def _ask_description(turn: Turn, dialog: DialogState, notice: str) -> None:
     t = turn.t
     text = t(
         "Mooi: <b>{title}</b>\nWil je er nog iets bij vertellen, bijvoorbeeld waarom dit "
         "belangrijk is voor je buurt? Typ een korte toelichting, of kies Overslaan.",
-        title=escape(step.title),
+        title=escape(dialog.answer("title", "")),
     )
     await turn.show(
         f"{notice}\n\n{text}" if notice else text,
-        [[turn.button(t("Overslaan"), "IS")], _back_and_stop(turn, "IK", step.kind)],
+        [[turn.button(t("Overslaan"), "IS")], dialogs.back_and_stop(turn, dialog)],
     )
 
 
-async def _take_description(turn: Turn, step: Step, text: str) -> None:
+async def _take_description(turn: Turn, dialog: DialogState, text: str) -> None:
     try:
         cleaned = ideas.clean_description(text)
     except DomainError as error:
-        await _ask_description(turn, step, notice=turn.refusal(error))
+        await _ask_description(turn, dialog, turn.refusal(error))
         return
-    await _propose(turn, step, cleaned)
+    await _propose(turn, dialog, cleaned)
 
 
 async def on_skip_description(turn: Turn) -> None:
-    step = _current_step(turn)
-    if step is None or step.stage != "description":
+    dialog = dialogs.current(turn, IDEA, "description")
+    if dialog is None:
         await _expired(turn)
         return
-    await _propose(turn, step, "")
+    await _propose(turn, dialog, "")
 
 
-async def _propose(turn: Turn, step: Step, description: str) -> None:
+async def _propose(turn: Turn, dialog: DialogState, description: str) -> None:
     t = turn.t
-    _clear_step(turn)
     see = [[turn.button(t("🗳 Ideeën bekijken"), "IL", 0)]]
     try:
-        async with turn.deps.database.transaction() as session:
+        async with dialogs.finishing(turn, dialog) as session:
             idea = await ideas.propose_idea(
                 session,
                 member_id=turn.member.id,
-                kind=KINDS[step.kind],
-                title=step.title,
+                kind=KINDS[dialog.answer("kind")],
+                title=dialog.answer("title"),
                 description=description,
                 now=turn.deps.clock(),
             )
+    except DialogChanged:
+        raise  # the member is shown where the dialog stands now (bot/dialogs.py)
     except DomainError as error:
+        await dialogs.leave(turn)
         await turn.toast(turn.refusal(error))
         await turn.show(turn.refusal(error), see)
         return
@@ -287,6 +223,27 @@ async def _propose(turn: Turn, step: Step, description: str) -> None:
         ),
         see,
     )
+
+
+IDEA = dialogs.register(
+    dialogs.Flow(
+        "idea",
+        steps={
+            "kind": dialogs.Step(_ask_kind, choose=_choose_kind),
+            "title": dialogs.Step(_ask_title, _take_title),
+            "description": dialogs.Step(_ask_description, _take_description),
+        },
+        ended=N_("Je nieuwe idee is gestopt; er is niets opgeslagen."),
+        expired=N_(
+            "Je nieuwe idee is gestopt omdat het een half uur stil was; er is niets opgeslagen. "
+            "Begin gerust opnieuw met /idee."
+        ),
+        actions=frozenset({"IN", "IK", "IS", "IX"}),
+        commands=frozenset({"idee", "idea"}),
+        on_stop=on_stop,
+        on_back_out=lambda turn, _dialog: show_menu(turn),
+    )
+)
 
 
 # --- ideas: the ranking and voting ------------------------------------------------------------
@@ -511,8 +468,7 @@ async def on_plan_confirmed(turn: Turn, idea_id: int, code: str) -> None:
 
 
 async def vraag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    turn = await begin_turn(update, context)
-    _clear_step(turn)
+    turn = await begin_turn(update, context)  # ends a dialog it finds (bot/dialogs.py)
     try:
         await show_my_dialogues(turn, single_goes_on=True)
     except DomainError as error:
@@ -521,7 +477,7 @@ async def vraag(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def show_my_dialogues(turn: Turn, *, single_goes_on: bool = False) -> None:
     t = turn.t
-    _clear_step(turn)
+    await dialogs.leave(turn)
     async with turn.deps.database.read() as session:
         choices = await ideas.my_dialogues(session, member_id=turn.member.id, now=turn.deps.clock())
     await turn.toast()
@@ -566,7 +522,7 @@ async def _my_choice(turn: Turn, code: str) -> ideas.DialogueChoice:
 
 async def show_themes(turn: Turn, code: str) -> None:
     t = turn.t
-    _clear_step(turn)
+    await dialogs.leave(turn)
     choice = await _my_choice(turn, code)
     await turn.toast()
     left = ideas.QUESTIONS_PER_DIALOGUE - choice.asked
@@ -602,15 +558,13 @@ def _theme_of(value: str) -> str | None:
 async def on_theme(turn: Turn, code: str, value: str) -> None:
     _theme_of(value)
     await _my_choice(turn, code)  # still registered, still to come
-    step = Step("question", turn.deps.clock(), code=code, theme=value)
-    _set_step(turn, step)
     await turn.toast()
-    await _ask_question(turn, step)
+    await dialogs.begin(turn, QUESTION, "question", {"code": code, "theme": value})
 
 
-async def _ask_question(turn: Turn, step: Step, notice: str = "") -> None:
+async def _ask_question(turn: Turn, dialog: DialogState, notice: str) -> None:
     t = turn.t
-    theme = _theme_of(step.theme)
+    theme = _theme_of(dialog.answer("theme", NO_THEME))
     if theme is None:
         text = t(
             "Typ je vraag voor de raads- en burgerleden. Je naam gaat niet mee, alleen je "
@@ -623,40 +577,59 @@ async def _ask_question(turn: Turn, step: Step, notice: str = "") -> None:
             theme=escape(t(theme)),
         )
     await turn.show(
-        f"{notice}\n\n{text}" if notice else text, [_back_and_stop(turn, "IQ", step.code)]
+        f"{notice}\n\n{text}" if notice else text, [dialogs.back_and_stop(turn, dialog)]
     )
 
 
-async def _take_question(turn: Turn, step: Step, text: str) -> None:
+async def _take_question(turn: Turn, dialog: DialogState, text: str) -> None:
     t = turn.t
+    code = dialog.answer("code", "")
     try:
-        async with turn.deps.database.transaction() as session:
-            event = await visible_event(session, public_code=step.code, member=turn.member)
+        async with dialogs.finishing(turn, dialog) as session:
+            event = await visible_event(session, public_code=code, member=turn.member)
             await ideas.ask_question(
                 session,
                 member_id=turn.member.id,
                 event_id=event.id,
                 text=text,
-                theme=_theme_of(step.theme),
+                theme=_theme_of(dialog.answer("theme", NO_THEME)),
                 now=turn.deps.clock(),
             )
             choices = await ideas.my_dialogues(
                 session, member_id=turn.member.id, now=turn.deps.clock()
             )
             asked = next((c.asked for c in choices if c.event.id == event.id), 0)
+    except DialogChanged:
+        raise  # the member is shown where the dialog stands now (bot/dialogs.py)
     except ideas.InvalidQuestion as error:
-        await _ask_question(turn, step, notice=turn.refusal(error))
+        await _ask_question(turn, dialog, turn.refusal(error))  # the dialog goes on
         return
     except DomainError as error:
-        _clear_step(turn)
+        await dialogs.leave(turn)
         await turn.say(turn.refusal(error))
         return
-    _clear_step(turn)
     rows: Buttons = []
     if asked < ideas.QUESTIONS_PER_DIALOGUE:
-        rows.append([turn.button(t("➕ Nog een vraag"), "IQ", step.code)])
+        rows.append([turn.button(t("➕ Nog een vraag"), "IQ", code)])
     rows.append([turn.button(t("📅 Agenda"), "ag", 0)])
     await turn.say(t("Dank je! Je vraag gaat mee naar het gesprek."), rows)
+
+
+QUESTION = dialogs.register(
+    dialogs.Flow(
+        "question",
+        steps={"question": dialogs.Step(_ask_question, _take_question)},
+        ended=N_("Je vraag voor de dialoog is gestopt; er is niets opgeslagen."),
+        expired=N_(
+            "Je vraag voor de dialoog is gestopt omdat het een half uur stil was; er is niets "
+            "opgeslagen. Begin gerust opnieuw met /vraag."
+        ),
+        actions=frozenset({"IG", "IQ", "IT", "IX"}),
+        commands=frozenset({"vraag", "question"}),
+        on_stop=on_stop,
+        on_back_out=lambda turn, dialog: show_themes(turn, dialog.answer("code", "")),
+    )
+)
 
 
 # --- dialogue questions: organisers -------------------------------------------------------------

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.dialogs.entities import Dialog, DialogState
+from models.dialogs.operations import COLUMNS as DIALOG_COLUMNS
+from models.dialogs.operations import state_from_row, stored_dialog
 from models.errors import N_, DomainError, NotFound
 from models.events.entities import Event
 from models.feedback.entities import Feedback
@@ -36,6 +39,26 @@ async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Memb
     """The member behind a Telegram account, if they have been here before."""
     member: Member | None = await session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
     return member
+
+
+# The member behind an update together with their dialog, in one statement (the bot reads both
+# for every update it handles: whether typed text is an answer depends on the dialog).
+_WITH_DIALOG = (
+    select(Member, *DIALOG_COLUMNS)
+    .outerjoin(Dialog, Dialog.member_id == Member.id)
+    .where(Member.telegram_id == bindparam("telegram_id"))
+)
+
+
+async def member_with_dialog(
+    session: AsyncSession, telegram_id: int
+) -> tuple[Member, DialogState | None] | None:
+    """The member behind a Telegram account and their dialog as stored (lapsed or not)."""
+    row = (await session.execute(_WITH_DIALOG, {"telegram_id": telegram_id})).first()
+    if row is None:
+        return None
+    member: Member = row[0]
+    return member, state_from_row(row._mapping)
 
 
 async def ensure_member(
@@ -156,6 +179,7 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
         )
     ).all()
     feed = await session.scalar(select(FeedToken).where(FeedToken.member_id == member_id))
+    dialog = await stored_dialog(session, member_id=member_id)
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -217,6 +241,16 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             {"title": e.title, "status": e.status.value, "starts_at": e.starts_at.isoformat()}
             for e in proposals
         ],
+        # What was typed so far in an unfinished dialog (a new idea, an event being made).
+        "dialog": None
+        if dialog is None
+        else {
+            "flow": dialog.flow,
+            "step": dialog.step,
+            "answers": dict(dialog.answers),
+            "started_at": dialog.started_at.isoformat(),
+            "expires_at": dialog.expires_at.isoformat(),
+        },
         # Only whether a calendar link exists and when it was fetched: the link itself is not
         # stored in readable form.
         "calendar_link": None
@@ -236,7 +270,8 @@ async def forget_member(
     Registrations for past events stay, without the member, so attendance counts and the totals
     per network stay right. Active registrations for coming events are cancelled first, through
     the normal rules, so the freed seats go to the waitlist.
-    Pending notifications go with the member.
+    Pending notifications go with the member, and so does an unfinished dialog (the database
+    deletes it with the member row: ``ON DELETE CASCADE``).
     """
     member = await _get(session, member_id)
     coming = (

@@ -100,6 +100,7 @@ async def test_export_contains_what_is_stored(db, clock, policy):
         "dialogue_questions",
         "proposals",
         "calendar_link",
+        "dialog",
     }
 
 
