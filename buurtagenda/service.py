@@ -38,6 +38,7 @@ from models import migrations
 from models.clock import Clock, system_clock
 from models.db import Database
 from models.events.demo import load_demo_programme
+from models.events.uids import assign_legacy_uids
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
@@ -86,11 +87,15 @@ def registration_policy(config: Config) -> RegistrationPolicy:
     )
 
 
-async def prepare_database(database: Database) -> None:
-    """Apply migrations and load the reference data; both are safe to repeat."""
+async def prepare_database(database: Database, *, public_url: str) -> None:
+    """Apply migrations, load the reference data and give events from before stored UIDs their
+    old feed UID (at ``public_url``'s host, as the feeds have known them); all safe to repeat."""
     await migrations.upgrade(database)
     async with database.transaction() as session:
         report = await load_reference_data(session)
+        kept = await assign_legacy_uids(session, public_url=public_url)
+    if kept:
+        log.info("calendar feeds: %d events keep their UID", kept)
     if report.changed:
         log.info(
             "reference data: %d buurten, %d networks added",
@@ -129,7 +134,7 @@ class Service:
         return f"http://{host}:{self.config.http.port}"
 
     async def start(self) -> None:
-        await prepare_database(self.database)
+        await prepare_database(self.database, public_url=self.config.http.public_url)
         if self.sandbox:
             async with self.database.transaction() as session:
                 report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)

@@ -88,7 +88,7 @@ async def test_all_parsers_read_the_agenda_feed_with_exact_instants(sqlite_db, c
     for parser, found in parsed_by_all(text).items():
         assert len(found) == len(INSTANTS), parser
         for event, start in zip(events, INSTANTS, strict=True):
-            uid = f"evt-{event.id}@agenda.example.nl"
+            uid = event.feed_uid
             status = "CANCELLED" if event is events[0] else "CONFIRMED"
             assert found[uid] == (start, start + timedelta(hours=2), status), (parser, uid)
     assert "SUMMARY:GEANNULEERD: Bijeenkomst 0" in text.replace("\r\n ", "")

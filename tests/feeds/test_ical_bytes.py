@@ -57,9 +57,11 @@ def test_one_vtimezone_written_with_rules_not_dates():
 
 
 def test_stable_uids_sequence_and_stamps_from_the_data():
-    event = item(42)
+    event = item(42, uid="code0042@5f0c9a1e.buurtagenda")
     lines = unfold(feed(event))
-    assert properties(feed(event), "UID") == ["evt-42@agenda.example.nl"]
+    assert properties(feed(event), "UID") == ["code0042@5f0c9a1e.buurtagenda"]
+    # An event from before stored UIDs that no start has given its UID yet: the old rule.
+    assert properties(feed(replace(event, uid=None)), "UID") == ["evt-42@agenda.example.nl"]
     assert "SEQUENCE:3" in lines
     assert "DTSTAMP:20270204T084200Z" in lines  # the last change, not "now"
     assert "LAST-MODIFIED:20270204T084200Z" in lines

@@ -35,13 +35,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from icalendar import Event as VEvent
 
 from models.events.entities import Event, EventKind, EventStatus
+from models.events.uids import legacy_event_uid
 from models.feeds.queries import FeedEntry
 from models.registrations.entities import Registration, RegistrationStatus
 from web.agenda.texts import _, _n, kind_label, moment
@@ -69,10 +69,6 @@ class FeedSettings:
         """Local times with our VTIMEZONE for CET zones; other zones get UTC times (exact in
         every app, shown in the phone's own zone) rather than a VTIMEZONE we cannot vouch for."""
         return self.timezone in CET_ZONES
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.public_url).hostname or "localhost"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -113,6 +109,8 @@ class CalendarItem:
     registration_status: RegistrationStatus | None = None
     party_size: int = 1
     offer_expires_at: datetime | None = None
+    # The event's stored feed UID (models/events/uids.py); None only before its first start.
+    uid: str | None = None
 
     @classmethod
     def of(cls, event: Event, registration: Registration | None = None) -> CalendarItem:
@@ -140,6 +138,7 @@ class CalendarItem:
             registration_status=registration.status if registration is not None else None,
             party_size=registration.party_size if registration is not None else 1,
             offer_expires_at=registration.offer_expires_at if registration is not None else None,
+            uid=event.feed_uid,
         )
 
     @classmethod
@@ -200,7 +199,9 @@ def _vevent(item: CalendarItem, settings: FeedSettings, lang: str) -> VEvent:
     tz = settings.tz
     stamp = _utc(item.last_change)
     vevent = VEvent()
-    vevent.add("uid", f"evt-{item.event_id}@{settings.host}")
+    # Chosen by the domain and stored with the event; an event from before stored UIDs that no
+    # start has given its UID yet is still known by the old rule.
+    vevent.add("uid", item.uid or legacy_event_uid(item.event_id, settings.public_url))
     vevent.add("dtstamp", stamp)
     vevent.add("last-modified", stamp)
     vevent.add("created", _utc(item.created_at))
