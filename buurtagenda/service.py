@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.types import ASGIApp
 from telegram.ext import Application
 
 from bot.app import POLL_INTERVAL_S, build_application
@@ -70,6 +70,24 @@ class EmbeddedServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         self.ready.set()
+
+
+def http_server_config(
+    app: ASGIApp, *, host: str, port: int, keep_alive_s: int = 5
+) -> uvicorn.Config:
+    """How the service runs uvicorn: no access log (the service logs what matters), no lifespan
+    (the service starts and stops everything itself), and no ``Server: uvicorn`` banner (it
+    tells a scanner which server and so which bugs, and a client nothing it needs)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        timeout_keep_alive=keep_alive_s,
+    )
 
 
 def registration_policy(config: Config) -> RegistrationPolicy:
@@ -193,20 +211,20 @@ class Service:
 
             for route in sandbox_routes(self.emulator):
                 app.router.routes.append(route)
-            app.router.routes.append(Mount("", app=self.emulator.app))
+            # The emulator answers what no route knows (the Bot API's /bot<token>/...). As the
+            # router's default, not a catch-all Mount: a wrong method on a known path still gets
+            # its 405 with Allow, where a Mount would have taken it to the emulator.
+            app.router.default = self.emulator.app
         return app
 
     async def _start_http(self) -> None:
-        config = uvicorn.Config(
+        config = http_server_config(
             self.http_app(),
             host=self.config.http.host,
             port=self.config.http.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
             # The sandbox's bot talks to the emulator here (see emulator/server.py); otherwise
             # uvicorn's own 5 s.
-            timeout_keep_alive=KEEP_ALIVE_S if self.emulator is not None else 5,
+            keep_alive_s=KEEP_ALIVE_S if self.emulator is not None else 5,
         )
         self._server = EmbeddedServer(config)
         self._server_task = asyncio.create_task(self._server.serve())
@@ -306,4 +324,10 @@ class Service:
             log.info("stopped")
 
 
-__all__ = ["EmbeddedServer", "Service", "prepare_database", "registration_policy"]
+__all__ = [
+    "EmbeddedServer",
+    "Service",
+    "http_server_config",
+    "prepare_database",
+    "registration_policy",
+]

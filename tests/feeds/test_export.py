@@ -25,6 +25,7 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
         "agenda.ics",
         "index.html",
         "index.en.html",
+        "favicon.ico",  # the pages link it
         "netwerk/wyck.ics",
         "netwerk-wyck.html",
         "netwerk-wyck.en.html",
@@ -37,6 +38,7 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
     assert "Masterclass Omgevingswet" in page
     assert 'href="netwerk-wyck.html"' in page and 'href="index.en.html"' in page
     assert f'href="event/{event.id}.ics"' in page
+    assert 'href="favicon.ico"' in page
     assert "webcal://agenda.example.nl/agenda.ics" in page
     assert (tmp_path / "agenda.ics").read_bytes().count(b"BEGIN:VEVENT") == 2
 

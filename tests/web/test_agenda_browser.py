@@ -58,7 +58,14 @@ async def test_the_page_on_a_phone(sqlite_db, clock, policy, tmp_path):
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = await browser.new_page(viewport={"width": 390, "height": 844})
+            # CSP violations (web/headers.py) and failed requests (the favicon) land here.
+            problems: list[str] = []
+            page.on(
+                "console",
+                lambda message: problems.append(message.text) if message.type == "error" else None,
+            )
             response = await page.goto(base + "/")
+            assert response is not None and "content-security-policy" in response.headers
             assert response is not None and response.status == 200
             assert await page.get_attribute("html", "lang") == "nl"
             assert await page.locator("h1").count() == 1
@@ -106,6 +113,7 @@ async def test_the_page_on_a_phone(sqlite_db, clock, policy, tmp_path):
                 "webcal://agenda.example.nl/netwerk/belfort-daalhof.ics"
             )
             await page.screenshot(path=str(folder / "agenda-en.png"), full_page=True)
+            assert problems == []
         finally:
             await browser.close()
     assert (folder / "agenda-nl.png").stat().st_size > 10_000
