@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     configured = RATE * scale
     with tempfile.TemporaryDirectory(prefix="bench-broadcast-") as scratch:
         database = Database(f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}")
-        await prepare_database(database)
+        await prepare_database(database, public_url="http://127.0.0.1:8080")
         emulator = TelegramEmulator(limits=Limits(whole_second_retry_after=False).scaled(scale))
         recipients = [emulator.user(f"Buur {n}") for n in range(args.recipients)]
         talkers = [emulator.user(f"Vraagsteller {n}") for n in range(args.talkers)]

@@ -84,7 +84,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
         elif args.command == "db":
             print(await migrations.current_revision(database) or "(empty database)")
         elif args.command == "seed":
-            await prepare_database(database)
+            await prepare_database(database, public_url=config.http.public_url)
             print("reference data loaded: buurten and buurtnetwerken of Maastricht")
             if args.demo:
                 async with database.transaction() as session:
@@ -101,7 +101,7 @@ async def _programme(args: argparse.Namespace, config: Config, database: Databas
 
     from buurtagenda.service import registration_policy
 
-    await prepare_database(database)
+    await prepare_database(database, public_url=config.http.public_url)
     try:
         if args.command == "export":
             async with database.read() as session:

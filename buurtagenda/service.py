@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.types import ASGIApp
 from telegram.ext import Application
 
 from bot.app import POLL_INTERVAL_S, build_application
@@ -38,6 +38,7 @@ from models import migrations
 from models.clock import Clock, system_clock
 from models.db import Database
 from models.events.demo import load_demo_programme
+from models.events.uids import assign_legacy_uids
 from models.members.entities import Language
 from models.members.operations import member_by_telegram_id, set_language
 from models.networks.reference import load_reference_data
@@ -75,6 +76,24 @@ class EmbeddedServer(uvicorn.Server):
         self.ready.set()
 
 
+def http_server_config(
+    app: ASGIApp, *, host: str, port: int, keep_alive_s: int = 5
+) -> uvicorn.Config:
+    """How the service runs uvicorn: no access log (the service logs what matters), no lifespan
+    (the service starts and stops everything itself), and no ``Server: uvicorn`` banner (it
+    tells a scanner which server and so which bugs, and a client nothing it needs)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        timeout_keep_alive=keep_alive_s,
+    )
+
+
 def registration_policy(config: Config) -> RegistrationPolicy:
     quiet_start, quiet_end = config.reminders.quiet_hours
     return RegistrationPolicy(
@@ -90,11 +109,15 @@ def registration_policy(config: Config) -> RegistrationPolicy:
     )
 
 
-async def prepare_database(database: Database) -> None:
-    """Apply migrations and load the reference data; both are safe to repeat."""
+async def prepare_database(database: Database, *, public_url: str) -> None:
+    """Apply migrations, load the reference data and give events from before stored UIDs their
+    old feed UID (at ``public_url``'s host, as the feeds have known them); all safe to repeat."""
     await migrations.upgrade(database)
     async with database.transaction() as session:
         report = await load_reference_data(session)
+        kept = await assign_legacy_uids(session, public_url=public_url)
+    if kept:
+        log.info("calendar feeds: %d events keep their UID", kept)
     if report.changed:
         log.info(
             "reference data: %d buurten, %d networks added",
@@ -133,7 +156,7 @@ class Service:
         return f"http://{host}:{self.config.http.port}"
 
     async def start(self) -> None:
-        await prepare_database(self.database)
+        await prepare_database(self.database, public_url=self.config.http.public_url)
         if self.sandbox:
             async with self.database.transaction() as session:
                 report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
@@ -194,7 +217,10 @@ class Service:
 
             for route in sandbox_routes(self.emulator, set_bot_language=self._set_bot_language):
                 app.router.routes.append(route)
-            app.router.routes.append(Mount("", app=self.emulator.app))
+            # The emulator answers what no route knows (the Bot API's /bot<token>/...). As the
+            # router's default, not a catch-all Mount: a wrong method on a known path still gets
+            # its 405 with Allow, where a Mount would have taken it to the emulator.
+            app.router.default = self.emulator.app
         return app
 
     async def _set_bot_language(self, telegram_ids: Sequence[int], language: str) -> None:
@@ -207,16 +233,13 @@ class Service:
                     await set_language(session, member_id=member.id, language=Language(language))
 
     async def _start_http(self) -> None:
-        config = uvicorn.Config(
+        config = http_server_config(
             self.http_app(),
             host=self.config.http.host,
             port=self.config.http.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
             # The sandbox's bot talks to the emulator here (see emulator/server.py); otherwise
             # uvicorn's own 5 s.
-            timeout_keep_alive=KEEP_ALIVE_S if self.emulator is not None else 5,
+            keep_alive_s=KEEP_ALIVE_S if self.emulator is not None else 5,
         )
         self._server = EmbeddedServer(config)
         self._server_task = asyncio.create_task(self._server.serve())
@@ -317,4 +340,10 @@ class Service:
             log.info("stopped")
 
 
-__all__ = ["EmbeddedServer", "Service", "prepare_database", "registration_policy"]
+__all__ = [
+    "EmbeddedServer",
+    "Service",
+    "http_server_config",
+    "prepare_database",
+    "registration_policy",
+]

@@ -8,10 +8,12 @@ to send a message or press a button. Bot messages are built from their entities 
 never as HTML, and a Content-Security-Policy that allows exactly the page's own script and style
 (by hash) backs that up.
 
-The service mounts these routes next to the emulator, which sits at the root of the same HTTP
-server; all URLs in the page are relative, so a reverse proxy with a path prefix works too::
+The service adds these routes to its app and lets the emulator answer every path no route knows,
+at the root of the same HTTP server; all URLs in the page are relative, so a reverse proxy with a
+path prefix works too::
 
-    app = Starlette(routes=[*sandbox_routes(emu), Mount("", app=emu.app)])
+    app = Starlette(routes=sandbox_routes(emu))
+    app.router.default = emu.app
 """
 
 from __future__ import annotations

@@ -105,6 +105,7 @@ async def serve(app: ASGIApp | TelegramEmulator, *, host: str = "127.0.0.1") -> 
         log_level="warning",
         lifespan="off",
         access_log=False,
+        server_header=False,  # no "Server: uvicorn" banner, as in the service
         timeout_keep_alive=KEEP_ALIVE_S,
     )
     server = _TestServer(config)

@@ -16,6 +16,7 @@ from models.events.entities import Cadence, Event, EventKind, EventStatus, Serie
 from models.feedback.entities import Feedback
 from models.feeds.entities import FeedToken
 from models.ideas.entities import DialogueQuestion, Idea, IdeaStatus, IdeaVote
+from models.instance.entities import Instance
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
 from models.organisers.entities import AuditEntry, OrganiserInvitation
@@ -41,6 +42,7 @@ __all__ = [
     "Idea",
     "IdeaStatus",
     "IdeaVote",
+    "Instance",
     "Language",
     "Member",
     "Network",

@@ -102,9 +102,9 @@ def policy() -> RegistrationPolicy:
     return RegistrationPolicy()
 
 
-# Locally a missing server or browser is a skip that says so; in CI (CI=true, set by the runner)
-# it must not pass unnoticed, so the same skip becomes a failure there.
-_REQUIRED_IN_CI = ("PostgreSQL not configured", "chromium", "Chromium")
+# Locally a missing server, browser or library is a skip that says so; in CI (CI=true, set by
+# the runner) it must not pass unnoticed, so the same skip becomes a failure there.
+_REQUIRED_IN_CI = ("PostgreSQL not configured", "chromium", "Chromium", "libical not installed")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from emulator.sandbox import CONTENT_SECURITY_POLICY
 from models import migrations
 from models.db import Database
 from web.app import create_app
@@ -40,7 +41,7 @@ def cli(
     )
 
 
-async def test_run_starts_migrates_seeds_and_answers_healthz(tmp_path):
+async def test_run_starts_migrates_seeds_and_answers_over_http(tmp_path):
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         str(BIN / "buurtagenda"),
@@ -60,14 +61,36 @@ async def test_run_starts_migrates_seeds_and_answers_healthz(tmp_path):
                     await asyncio.sleep(0.05)
             else:
                 pytest.fail("the service did not answer /healthz within 10 s")
-        assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
-        assert (tmp_path / "buurtagenda.db").exists()  # embedded default: SQLite file
+            assert response.status_code == 200
+            assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
+            assert (tmp_path / "buurtagenda.db").exists()  # embedded default: SQLite file
+            await check_http_edges(client, f"http://127.0.0.1:{port}")
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, output.decode()
     assert b"reference data: 44 buurten, 28 networks added" in output
+
+
+async def check_http_edges(client: httpx.AsyncClient, base: str) -> None:
+    """The running service (here a sandbox: the emulator shares the HTTP server) over real HTTP:
+    no server banner, a 405 with Allow for a wrong method on a known path (the emulator answers
+    only what no route knows), a 404 for an id beyond the database's integers, the favicon, and
+    the sandbox page keeping its own Content-Security-Policy."""
+    page = await client.get(f"{base}/")
+    assert page.status_code == 200 and "server" not in page.headers
+    assert "content-security-policy" in page.headers
+    wrong_method = await client.post(f"{base}/agenda.ics")
+    assert wrong_method.status_code == 405
+    assert set(wrong_method.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    assert (await client.get(f"{base}/event/9223372036854775808.ics")).status_code == 404
+    favicon = await client.get(f"{base}/favicon.ico")
+    assert favicon.status_code == 200 and favicon.headers["content-type"].startswith("image/")
+    sandbox = await client.get(f"{base}/sandbox")
+    assert sandbox.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "server" not in sandbox.headers
+    bot_api = await client.post(f"{base}/bot123:wrong/getMe")
+    assert bot_api.json()["ok"] is False  # still the emulator's, in the Bot API's words
 
 
 async def test_healthz_says_what_is_unhealthy(tmp_path):

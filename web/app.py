@@ -1,5 +1,6 @@
 """The HTTP side of the service (Starlette): health, the calendar feeds and the agenda page; the
-Telegram webhook joins them later, in the same app and event loop as the bot."""
+Telegram webhook joins them later, in the same app and event loop as the bot. Security headers
+for every response are set in one place, ``web/headers.py``."""
 
 from __future__ import annotations
 
@@ -7,15 +8,26 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from models.clock import Clock, system_clock
 from models.db import Database
 from web.agenda.routes import AgendaPages, agenda_routes
+from web.agenda.texts import language
+from web.favicon import favicon
 from web.feeds.cache import RenderCache
-from web.feeds.routes import BotUsername, FeedService, feed_routes, settings_provider
+from web.feeds.routes import (
+    BotUsername,
+    FeedService,
+    feed_routes,
+    not_found,
+    respond,
+    settings_provider,
+)
+from web.headers import SecurityHeaders
 
 
 def create_app(
@@ -53,10 +65,25 @@ def create_app(
         settings=settings_provider(public_url, bot_username, timezone, sandbox=sandbox),
         cache=RenderCache(clock=clock, check_interval=check_interval),
     )
+
+    async def favicon_ico(request: Request) -> Response:
+        return respond(request, favicon())
+
+    async def unknown(request: Request, _exc: Exception) -> Response:
+        return not_found(language(request.query_params.get("lang")))
+
     pages = AgendaPages(feeds)
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET", "HEAD"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/favicon.ico", favicon_ico, methods=["GET", "HEAD"]),
+    ]
     routes += [*feed_routes(feeds), *agenda_routes(pages)]
-    app = Starlette(routes=routes)
+    # A wrong method on a known path is Starlette's 405 with Allow; an unknown path our own 404.
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: unknown},
+    )
     app.state.feeds = feeds
     app.state.pages = pages
     return app

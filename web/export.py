@@ -1,10 +1,11 @@
 """The public feeds and the agenda page as files, for any static web host (``export.directory``).
 
 An APScheduler job looks every ``EXPORT_SECONDS`` whether the data changed (one small query) and
-then writes what changed: ``index.html`` and ``index.en.html``, ``agenda.ics``, per network
-``netwerk/<slug>.ics`` and ``netwerk-<slug>[.en].html``, per coming event ``event/<id>.ics``,
-``poster-<code>[.en].html`` and ``qr/<code>.svg``. Files are replaced atomically (write, then
-rename), so a web server never serves half a file; files of events that left the agenda are
+then writes what changed: ``index.html`` and ``index.en.html`` (and the ``favicon.ico`` they
+link), ``agenda.ics``, per network ``netwerk/<slug>.ics`` and ``netwerk-<slug>[.en].html``, per
+coming event ``event/<id>.ics``, ``poster-<code>[.en].html`` and ``qr/<code>.svg``. Files are
+replaced atomically (write, then rename), so a web server never serves half a file; files of
+events that left the agenda are
 removed. Every ``FULL_PASS`` it writes regardless, which catches changes by time alone (an event
 that ended leaves the page).
 """
@@ -25,6 +26,7 @@ from models.db import Database
 from models.feeds import queries
 from web.agenda.routes import AgendaPages
 from web.agenda.texts import LANGUAGES
+from web.favicon import favicon
 from web.feeds.cache import RenderCache, Rendered
 from web.feeds.routes import BotUsername, FeedService, settings_provider
 
@@ -62,6 +64,7 @@ class Exporter:
         documents: dict[str, Rendered] = {}
         agenda = await self.feeds.agenda_feed()
         documents["agenda.ics"] = agenda
+        documents["favicon.ico"] = favicon()  # the pages link it
         async with self.feeds.database.read() as session:
             networks = await queries.active_networks(session)
             coming = await queries.agenda(session, now=self.feeds.clock())

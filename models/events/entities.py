@@ -93,6 +93,9 @@ class Event(Base):
     check_in_code: Mapped[str | None] = mapped_column(String(8))
     # The UID a programme file gave this event, so importing the same file again changes nothing.
     source_uid: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # The UID in every calendar feed, chosen once (models/events/uids.py); None only for events
+    # from before 0006 until the next start gives them their old one.
+    feed_uid: Mapped[str | None] = mapped_column(String(255), unique=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, EventCancelled, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
+from models.events.uids import new_event_uid
 from models.networks.entities import Network
 from models.organisers import audit
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
@@ -81,8 +82,10 @@ async def create_event(
     _validate(draft, now)
     if draft.network_id is not None and await session.get(Network, draft.network_id) is None:
         raise NotFound()
+    public_code = new_public_code()
     event = Event(
-        public_code=new_public_code(),
+        public_code=public_code,
+        feed_uid=await new_event_uid(session, public_code),
         status=EventStatus.PUBLISHED if publish else EventStatus.DRAFT,
         revision=1,
         created_by_id=actor_id,

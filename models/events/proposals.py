@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.errors import N_, DomainError, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
 from models.events.operations import AUDIT_FIELDS, EventDraft, _validate, new_public_code
+from models.events.uids import new_event_uid
 from models.members.entities import Affiliation, Member
 from models.organisers import audit
 from models.outbox.entities import NotificationKind
@@ -73,8 +74,10 @@ async def propose_exchange_session(
         title=draft.title.strip(),
     )
     _validate(draft, now)
+    public_code = new_public_code()
     event = Event(
-        public_code=new_public_code(),
+        public_code=public_code,
+        feed_uid=await new_event_uid(session, public_code),
         status=EventStatus.PROPOSED,
         revision=1,
         proposed_by_id=member.id,

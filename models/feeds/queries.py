@@ -11,6 +11,7 @@ it, or the moment something dropped out of it) and when time alone will change i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -122,22 +123,38 @@ async def personal_feed(session: AsyncSession, *, member_id: int, now: datetime)
     return _select(((r.event, r) for r in rows), now)
 
 
+# What ids, public codes and slugs can look like. Anything else is simply not found, without a
+# query: PostgreSQL answers an id beyond its INTEGER range or a NUL character with an error, not
+# with "no such row".
+MAX_ID = 2**31 - 1
+_PUBLIC_CODE = re.compile(r"[a-z0-9]{1,16}")  # events.operations.new_public_code: base32
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # networks.reference.slugify
+_SLUG_MAX = 80
+
+
 async def feed_event(session: AsyncSession, *, event_id: int) -> Event | None:
-    """One event for ``/event/<id>.ics`` and the bot's document: anything but a draft."""
+    """One event for ``/event/<id>.ics``: published or cancelled; drafts and proposals are not
+    the programme's (yet)."""
+    if not 0 < event_id <= MAX_ID:
+        return None
     event = await session.get(Event, event_id)
-    if event is None or event.status is EventStatus.DRAFT:
+    if event is None or event.status in (EventStatus.DRAFT, EventStatus.PROPOSED):
         return None
     return event
 
 
 async def published_event(session: AsyncSession, *, public_code: str) -> Event | None:
     """The event behind a poster's QR code: published ones only."""
+    if not _PUBLIC_CODE.fullmatch(public_code):
+        return None
     return await session.scalar(
         select(Event).where(Event.public_code == public_code, Event.status == EventStatus.PUBLISHED)
     )
 
 
 async def network_by_slug(session: AsyncSession, slug: str) -> Network | None:
+    if len(slug) > _SLUG_MAX or not _SLUG.fullmatch(slug):
+        return None
     return await session.scalar(
         select(Network).where(Network.slug == slug, Network.active.is_(True))
     )

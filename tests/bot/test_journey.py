@@ -223,7 +223,7 @@ async def test_put_it_in_my_calendar(world: World):
     document = await press(anouk, card, "In mijn agenda").reply(lambda m: m.document is not None)
     assert document.document is not None
     ics = document.document.data.decode()
-    assert "BEGIN:VEVENT" in ics and f"evt-{event.id}@" in ics and "Omgevingswet" in ics
+    assert "BEGIN:VEVENT" in ics and f"UID:{event.feed_uid}" in ics and "Omgevingswet" in ics
     links = await press(anouk, document, "Al mijn aanmeldingen").reply()
     assert "Je eigen agenda-link" in links.content
     assert "webcal://" in links.content and "/feed/" in links.content

@@ -490,3 +490,10 @@ async def test_an_idle_connection_outlives_the_clients_keep_alive(emu: TelegramE
                 await asyncio.sleep(pause)
         finally:
             writer.close()
+
+
+async def test_the_server_does_not_announce_itself(http: httpx.AsyncClient, emu) -> None:
+    """No "Server: uvicorn" banner (emulator/server.py), as in the service."""
+    for path in (f"/bot{emu.token}/getMe", "/nope"):
+        response = await http.get(path)
+        assert "server" not in response.headers, path

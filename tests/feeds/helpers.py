@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from buurtagenda.service import http_server_config
 from models.clock import Clock
 from models.db import Database
 from web.app import create_app
@@ -47,12 +48,10 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serving(app: Starlette) -> AsyncIterator[str]:
-    """uvicorn on a free loopback port inside the test's event loop, as in the service."""
+    """uvicorn on a free loopback port inside the test's event loop, configured as the service
+    configures it."""
     port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
-    server = _Server(config)
+    server = _Server(http_server_config(app, host="127.0.0.1", port=port))
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started or task.done():

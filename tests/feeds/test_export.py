@@ -25,6 +25,7 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
         "agenda.ics",
         "index.html",
         "index.en.html",
+        "favicon.ico",  # the pages link it
         "netwerk/wyck.ics",
         "netwerk-wyck.html",
         "netwerk-wyck.en.html",
@@ -44,6 +45,7 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
     assert '<noscript><ul class="networks">' in page  # and without JavaScript
     poster = (tmp_path / f"poster-{event.public_code}.html").read_text("utf-8")
     assert f'src="qr/{event.public_code}.svg"' in poster and 'href="index.html"' in poster
+    assert 'href="favicon.ico"' in page
     assert "webcal://agenda.example.nl/agenda.ics" in page
     assert (tmp_path / "agenda.ics").read_bytes().count(b"BEGIN:VEVENT") == 2
 

@@ -1,5 +1,6 @@
 """The feeds read back by independent parsers: vobject (validating), Home Assistant's ``ical``,
-``ics`` and dateutil; events around the DST changes land on the right UTC instants."""
+``ics``, dateutil and libical (strict); events around the DST changes land on the right UTC
+instants."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from ical.calendar_stream import IcsCalendarStream
 from models.events.operations import cancel_event
 from models.feeds import operations as tokens
 from models.registrations import operations as registrations
-from tests.factories import make_event, make_member
+from tests.factories import make_event, make_member, network_id
 from tests.feeds.calendar_items import SETTINGS, item
 from tests.feeds.helpers import make_app
+from tests.feeds.libical import libical_problems
 from web.feeds.ical import render_calendar
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -86,7 +88,7 @@ async def test_all_parsers_read_the_agenda_feed_with_exact_instants(sqlite_db, c
     for parser, found in parsed_by_all(text).items():
         assert len(found) == len(INSTANTS), parser
         for event, start in zip(events, INSTANTS, strict=True):
-            uid = f"evt-{event.id}@agenda.example.nl"
+            uid = event.feed_uid
             status = "CANCELLED" if event is events[0] else "CONFIRMED"
             assert found[uid] == (start, start + timedelta(hours=2), status), (parser, uid)
     assert "SUMMARY:GEANNULEERD: Bijeenkomst 0" in text.replace("\r\n ", "")
@@ -120,3 +122,59 @@ def test_the_vtimezone_agrees_with_the_tz_database(year):
             assert moment.astimezone(tzinfo).utcoffset() == local.utcoffset(), (tzinfo, moment)
         near_change = moment.month in (3, 10) and moment.day >= 24
         moment += timedelta(minutes=30) if near_change else timedelta(days=1)
+
+
+# --- libical, the strictest of them ------------------------------------------------------------
+
+
+async def test_libical_accepts_every_feed_and_document(sqlite_db, clock, policy):
+    """Each kind of document the service serves, with each kind of event in it, passes libical's
+    parser and its restriction check (RFC 5545's cardinalities; iTIP's rules if a METHOD said
+    the feed were a scheduling message)."""
+    anna, ben = await make_member(sqlite_db, name="Anna"), await make_member(sqlite_db, name="Ben")
+    full = await make_event(sqlite_db, clock(), capacity=1, title="Vol")
+    online = await make_event(
+        sqlite_db,
+        clock(),
+        starts_in=timedelta(days=3),
+        location=None,
+        online_url="https://meet.example.nl/buurt",
+        network_id=await network_id(sqlite_db, "wyck"),
+    )
+    called_off = await make_event(sqlite_db, clock(), starts_in=timedelta(days=5))
+    async with sqlite_db.transaction() as session:
+        for member in (anna, ben):
+            await registrations.register(
+                session, event_id=full.id, member_id=member.id, now=clock(), policy=policy
+            )
+        await registrations.register(
+            session, event_id=called_off.id, member_id=ben.id, now=clock(), policy=policy
+        )
+        await cancel_event(
+            session, event_id=called_off.id, actor_id=None, reason="Storm", now=clock()
+        )
+        plain = (await tokens.feed_token_for(session, member_id=ben.id, now=clock())).plain
+    app = make_app(sqlite_db, clock)
+    paths = ["/agenda.ics", "/netwerk/wyck.ics", f"/feed/{plain}.ics"]
+    paths += [f"/event/{event.id}.ics" for event in (full, online, called_off)]
+    for path in paths:
+        body = (await fetch(app, path)).encode()
+        assert "BEGIN:VEVENT" in body.decode(), path
+        assert libical_problems(body) == [], path
+    for lang in ("nl", "en"):
+        body = render_calendar(
+            [item(1), item(2, online_url="https://x.example", location=None)],
+            name="x",
+            settings=SETTINGS,
+            lang=lang,
+        )
+        assert libical_problems(body) == []
+
+
+def test_libical_refuses_a_publish_without_organizer():
+    """The check has teeth: the feeds as they were (METHOD:PUBLISH, no ORGANIZER) fail it."""
+    body = render_calendar([item()], name="x", settings=SETTINGS)
+    assert libical_problems(body) == []
+    publish = body.replace(b"CALSCALE:GREGORIAN\r\n", b"CALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
+    problems = libical_problems(publish)
+    assert problems and "ORGANIZER" in " ".join(problems)

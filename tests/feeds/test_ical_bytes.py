@@ -33,7 +33,6 @@ def test_the_calendar_says_what_subscribers_need():
     assert lines[:2] == ["BEGIN:VCALENDAR", "VERSION:2.0"]
     for expected in (
         "PRODID:-//Buurtagenda Maastricht//Buurtagenda//NL",
-        "METHOD:PUBLISH",
         "NAME:Buurtagenda Maastricht",
         "X-WR-CALNAME:Buurtagenda Maastricht",
         "X-WR-TIMEZONE:Europe/Amsterdam",
@@ -42,6 +41,8 @@ def test_the_calendar_says_what_subscribers_need():
         "CALSCALE:GREGORIAN",
     ):
         assert lines.count(expected) == 1, expected
+    # A calendar, not an iTIP message: METHOD would demand an ORGANIZER (see web/feeds/ical.py).
+    assert not [line for line in lines if line.startswith(("METHOD", "ORGANIZER"))]
     assert_wellformed(body)
 
 
@@ -56,9 +57,11 @@ def test_one_vtimezone_written_with_rules_not_dates():
 
 
 def test_stable_uids_sequence_and_stamps_from_the_data():
-    event = item(42)
+    event = item(42, uid="code0042@5f0c9a1e.buurtagenda")
     lines = unfold(feed(event))
-    assert properties(feed(event), "UID") == ["evt-42@agenda.example.nl"]
+    assert properties(feed(event), "UID") == ["code0042@5f0c9a1e.buurtagenda"]
+    # An event from before stored UIDs that no start has given its UID yet: the old rule.
+    assert properties(feed(replace(event, uid=None)), "UID") == ["evt-42@agenda.example.nl"]
     assert "SEQUENCE:3" in lines
     assert "DTSTAMP:20270204T084200Z" in lines  # the last change, not "now"
     assert "LAST-MODIFIED:20270204T084200Z" in lines
@@ -105,6 +108,20 @@ def test_cancelled_events_say_so_in_every_app():
     assert properties(body, "SUMMARY") == [f"GEANNULEERD: {before.title}"]
     assert properties(body, "SEQUENCE") == [str(before.revision + 1)]
     assert "De zaal is niet beschikbaar" in properties(body, "DESCRIPTION")[0]
+
+
+def test_a_cancelled_event_keeps_nobody_busy_and_invites_nobody():
+    for settings, lang, invitation in (
+        (SETTINGS, "nl", "Aanmelden"),
+        (SETTINGS, "en", "Register"),
+        (NO_BOT, "nl", "Meer informatie"),
+    ):
+        registered = item(5, registration_status=RegistrationStatus.CONFIRMED)
+        body = feed(item(4), cancelled(registered), settings=settings, lang=lang)
+        assert properties(body, "TRANSP") == ["OPAQUE", "TRANSPARENT"]
+        still_on, called_off = properties(body, "DESCRIPTION")
+        assert invitation in still_on
+        assert invitation not in called_off and "t.me" not in called_off
 
 
 def test_a_waitlist_place_is_tentative_and_an_offer_shows_its_deadline():

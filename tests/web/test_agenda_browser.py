@@ -68,7 +68,14 @@ async def test_the_page_on_a_phone(sqlite_db, clock, policy, tmp_path):
             context = await browser.new_context(viewport=PHONE)
             await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             page = await context.new_page()
+            # CSP violations (web/headers.py) and failed requests (the favicon) land here.
+            problems: list[str] = []
+            page.on(
+                "console",
+                lambda message: problems.append(message.text) if message.type == "error" else None,
+            )
             response = await page.goto(base + "/")
+            assert response is not None and "content-security-policy" in response.headers
             assert response is not None and response.status == 200
             assert await page.get_attribute("html", "lang") == "nl"
             assert await page.locator("h1").count() == 1
@@ -138,6 +145,7 @@ async def test_the_page_on_a_phone(sqlite_db, clock, policy, tmp_path):
             )
             assert await axe_violations(page) == []
             await page.screenshot(path=str(folder / "agenda-en.png"), full_page=True)
+            assert problems == []
         finally:
             await browser.close()
     assert (folder / "agenda-nl.png").stat().st_size > 10_000

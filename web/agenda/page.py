@@ -100,6 +100,7 @@ def render_page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{fixed["title"]}</title>
+<link rel="icon" href="favicon.ico">
 <meta name="description" content="{_e(intro)}">
 <link rel="alternate" type="text/calendar" title="{fixed["title"]}" \
 href="{_e(feed_url)}">

@@ -11,7 +11,19 @@ What the calendar apps need, and why it is written the way it is:
 - ``REFRESH-INTERVAL;VALUE=DURATION:PT1H`` and ``X-PUBLISHED-TTL:PT1H``: Apple and Outlook poll
   hourly instead of daily; the VALUE parameter is required by RFC 7986 and some parsers;
 - cancelled events stay (14 days) with ``STATUS:CANCELLED``, a raised SEQUENCE and
-  "GEANNULEERD: " in the summary, because Outlook ignores STATUS and Google hides them;
+  "GEANNULEERD: " in the summary, because Outlook ignores STATUS and Google hides them; they are
+  ``TRANSP:TRANSPARENT`` (nobody is busy at an event that does not happen) and no longer invite
+  people to register;
+- no ``METHOD``. A feed is a calendar, not a scheduling message: with ``METHOD:PUBLISH`` iTIP
+  (RFC 5546, 3.2.1) requires an ORGANIZER in every VEVENT and makes DTSTAMP the moment the
+  message was made, where without METHOD DTSTAMP is the event's last revision (RFC 5545,
+  3.8.7.2), which is what we write. Strict validators (libical's ``icalrestriction_check``)
+  reject a PUBLISH without ORGANIZER. The apps do not need METHOD for a subscription: Outlook
+  treats a missing METHOD as PUBLISH ([MS-STANOICAL] V0078), Google, Apple Calendar and
+  Thunderbird read a subscribed ``.ics`` as a calendar and apply no iTIP processing to it; so
+  dropping METHOD changes nothing for them. An ORGANIZER instead would need a mail address,
+  and Apple and Outlook then show every event as an invitation from that address, with
+  replies going there;
 - icalendar folds lines at 75 octets without splitting a UTF-8 character and writes CRLF.
 Calendar and Event are built with their constructors, not ``.new()``: ``new`` adds a random UID
 and a "now" DTSTAMP.
@@ -23,13 +35,13 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from icalendar import Event as VEvent
 
 from models.events.entities import Event, EventKind, EventStatus
+from models.events.uids import legacy_event_uid
 from models.feeds.queries import FeedEntry
 from models.registrations.entities import Registration, RegistrationStatus
 from web.agenda.texts import _, _n, kind_label, moment_in_text
@@ -59,10 +71,6 @@ class FeedSettings:
         """Local times with our VTIMEZONE for CET zones; other zones get UTC times (exact in
         every app, shown in the phone's own zone) rather than a VTIMEZONE we cannot vouch for."""
         return self.timezone in CET_ZONES
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.public_url).hostname or "localhost"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -105,6 +113,8 @@ class CalendarItem:
     registration_status: RegistrationStatus | None = None
     party_size: int = 1
     offer_expires_at: datetime | None = None
+    # The event's stored feed UID (models/events/uids.py); None only before its first start.
+    uid: str | None = None
 
     @classmethod
     def of(cls, event: Event, registration: Registration | None = None) -> CalendarItem:
@@ -132,6 +142,7 @@ class CalendarItem:
             registration_status=registration.status if registration is not None else None,
             party_size=registration.party_size if registration is not None else 1,
             offer_expires_at=registration.offer_expires_at if registration is not None else None,
+            uid=event.feed_uid,
         )
 
     @classmethod
@@ -151,7 +162,6 @@ def render_calendar(
     calendar.add("version", "2.0")
     calendar.add("prodid", PRODID)
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
     calendar.add("name", _text(name))
     calendar.add("x-wr-calname", _text(name))
     calendar.add(
@@ -194,7 +204,9 @@ def _vevent(item: CalendarItem, settings: FeedSettings, lang: str) -> VEvent:
     tz = settings.tz
     stamp = _utc(item.last_change)
     vevent = VEvent()
-    vevent.add("uid", f"evt-{item.event_id}@{settings.host}")
+    # Chosen by the domain and stored with the event; an event from before stored UIDs that no
+    # start has given its UID yet is still known by the old rule.
+    vevent.add("uid", item.uid or legacy_event_uid(item.event_id, settings.public_url))
     vevent.add("dtstamp", stamp)
     vevent.add("last-modified", stamp)
     vevent.add("created", _utc(item.created_at))
@@ -210,8 +222,8 @@ def _vevent(item: CalendarItem, settings: FeedSettings, lang: str) -> VEvent:
     vevent.add("categories", [kind_label(lang, item.kind)])
     vevent.add("class", "PUBLIC")
     vevent.add("status", _status(item))
-    # A waitlist place does not make you busy yet.
-    vevent.add("transp", "TRANSPARENT" if _status(item) == "TENTATIVE" else "OPAQUE")
+    # A waitlist place does not make you busy yet, nor does an event that does not happen.
+    vevent.add("transp", "OPAQUE" if _status(item) == "CONFIRMED" else "TRANSPARENT")
     return vevent
 
 
@@ -276,7 +288,9 @@ def _description(item: CalendarItem, settings: FeedSettings, lang: str) -> str:
         footer = _(lang, "Aanmelden, afmelden en meer via Telegram: {link}", link=link)
     else:
         footer = _(lang, "Meer informatie: {link}", link=settings.page_link(item.public_code))
-    return "\n\n".join("\n".join(block) for block in (head, about, [footer]) if block)
+    # A cancelled event has nothing left to register for: no invitation to do so.
+    blocks = (head, about) if item.cancelled else (head, about, [footer])
+    return "\n\n".join("\n".join(block) for block in blocks if block)
 
 
 def _vtimezone(tzid: str) -> Timezone:

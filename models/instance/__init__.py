@@ -1,0 +1,1 @@
+"""This installation itself: what must stay the same whatever its address or its database."""
