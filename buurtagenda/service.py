@@ -32,6 +32,7 @@ from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
 from bot.notifications import TelegramDelivery
 from bot.ratelimit import SendRates
 from buurtagenda.config import Config, parse_duration
+from buurtagenda.redaction import hide_secrets
 from emulator import TelegramEmulator
 from emulator.server import KEEP_ALIVE_S
 from models import migrations
@@ -111,6 +112,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self.database = Database(self.config.database.url)
+        hide_secrets(self.config)
         self.scheduler = AsyncIOScheduler(timezone=self.config.timezone)
         self.policy = registration_policy(self.config)
         if self.sandbox:
@@ -197,6 +199,8 @@ class Service:
             host=self.config.http.host,
             port=self.config.http.port,
             log_level="warning",
+            # uvicorn's loggers go through ours (and its redaction) rather than its own handlers.
+            log_config=None,
             access_log=False,
             lifespan="off",
             # The sandbox's bot talks to the emulator here (see emulator/server.py); otherwise
