@@ -43,6 +43,7 @@ from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
+from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 from web.export import schedule_export_job
@@ -50,6 +51,9 @@ from web.export import schedule_export_job
 log = logging.getLogger(__name__)
 
 SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
+# How long a stop waits for running jobs: sends in flight end within their timeouts, unless
+# one waits out a long 429 pause (it is then sent again at the next start).
+STOP_JOBS_TIMEOUT_S = 20.0
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -113,7 +117,10 @@ class Service:
     def __post_init__(self) -> None:
         self.database = Database(self.config.database.url)
         hide_secrets(self.config)
-        self.scheduler = AsyncIOScheduler(timezone=self.config.timezone)
+        self.executor = DrainingExecutor()
+        self.scheduler = AsyncIOScheduler(
+            timezone=self.config.timezone, executors={"default": self.executor}
+        )
         self.policy = registration_policy(self.config)
         if self.sandbox:
             self.emulator = TelegramEmulator(bot_username=SANDBOX_BOT_USERNAME)
@@ -152,11 +159,7 @@ class Service:
         await self._start_dispatcher()
 
     async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)  # no new rounds; a round in progress finishes
-        if self.dispatcher is not None:
-            async with self.dispatcher.lock:
-                pass
+        await self._stop_scheduler()
         if self.bot is not None:
             await self._stop_bot(self.bot)
         if self.emulator is not None:
@@ -165,6 +168,18 @@ class Service:
             self._server.should_exit = True
             await self._server_task
         await self.database.dispose()
+
+    async def _stop_scheduler(self) -> None:
+        """No job starts any more; the running ones end on their own (a dispatcher round
+        after its sends in flight), before the bot they send through stops. APScheduler's
+        shutdown alone would cancel them mid-send."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        await self.executor.finish_running(timeout_s=STOP_JOBS_TIMEOUT_S)
+        self.scheduler.shutdown(wait=False)  # cancels what still runs after the timeout
 
     def bot_username(self) -> str | None:
         """Known once the bot has asked Telegram who it is (getMe); None until then."""
