@@ -18,7 +18,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from buurtagenda.config import Config, ConfigError, load_config
+from buurtagenda.redaction import hide_secrets, install_redaction
 from buurtagenda.service import Service, prepare_database
 from models import migrations
 from models.clock import system_clock
@@ -27,6 +30,8 @@ from models.errors import DomainError
 from models.events.demo import load_demo_programme
 from models.members.entities import Member
 from models.programme import apply_import, describe_plan, export_programme, plan_import
+
+log = logging.getLogger("buurtagenda")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,20 +61,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_redaction()
     try:
         config = load_config(args.config)
     except ConfigError as error:
         print(f"buurtagenda: {error}", file=sys.stderr)
         return 2
+    hide_secrets(config)
     try:
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:
         return 130
+    except Exception:  # through the log, so the traceback is redacted like every other line
+        log.critical("buurtagenda %s stopped on an error", args.command, exc_info=True)
+        return 1
 
 
 async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "check-config":
-        print(f"configuration OK (database {config.database.url})")
+        database_url = make_url(config.database.url).render_as_string(hide_password=True)
+        print(f"configuration OK (database {database_url})")
         return 0
     if args.command == "run":
         await Service(config).run()

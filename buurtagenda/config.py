@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "BUURTAGENDA_"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -65,6 +67,12 @@ class DatabaseConfig(_Section):
                 "must use an async driver: sqlite+aiosqlite:///FILE or postgresql+asyncpg://..."
             )
         return value
+
+    @property
+    def passwords(self) -> tuple[str, ...]:
+        """The password as sent to the server, and as written in the URL (percent-encoded)."""
+        written = urlsplit(self.url).password or ""
+        return (make_url(self.url).password or "", written)
 
 
 class HttpConfig(_Section):
@@ -180,6 +188,13 @@ class Config(_Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in this configuration: no log line, exception text or page may show
+        one (``buurtagenda.redaction``). A new secret key (a webhook secret) is added here."""
+        token_secret = self.telegram.token.partition(":")[2]  # the part after the bot's id
+        candidates = (self.telegram.token, token_secret, *self.database.passwords)
+        return tuple(secret for secret in candidates if secret)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

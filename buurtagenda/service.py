@@ -32,6 +32,7 @@ from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
 from bot.notifications import TelegramDelivery
 from bot.ratelimit import SendRates
 from buurtagenda.config import Config, parse_duration
+from buurtagenda.redaction import hide_secrets
 from emulator import TelegramEmulator
 from emulator.server import KEEP_ALIVE_S
 from models import migrations
@@ -45,6 +46,7 @@ from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
+from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 from web.export import schedule_export_job
@@ -54,6 +56,9 @@ log = logging.getLogger(__name__)
 # The emulated bot's name, for getMe only: no link ever points at it (anyone could register it on
 # Telegram); in the sandbox, start links open the sandbox page instead (web/links.py).
 SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
+# How long a stop waits for running jobs: sends in flight end within their timeouts, unless
+# one waits out a long 429 pause (it is then sent again at the next start).
+STOP_JOBS_TIMEOUT_S = 20.0
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -87,6 +92,8 @@ def http_server_config(
         host=host,
         port=port,
         log_level="warning",
+        # uvicorn's loggers go through ours (and its redaction) rather than its own handlers.
+        log_config=None,
         access_log=False,
         lifespan="off",
         server_header=False,
@@ -138,7 +145,11 @@ class Service:
 
     def __post_init__(self) -> None:
         self.database = Database(self.config.database.url)
-        self.scheduler = AsyncIOScheduler(timezone=self.config.timezone)
+        hide_secrets(self.config)
+        self.executor = DrainingExecutor()
+        self.scheduler = AsyncIOScheduler(
+            timezone=self.config.timezone, executors={"default": self.executor}
+        )
         self.policy = registration_policy(self.config)
         if self.sandbox:
             self.emulator = TelegramEmulator(bot_username=SANDBOX_BOT_USERNAME)
@@ -178,11 +189,7 @@ class Service:
         await self._start_dispatcher()
 
     async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)  # no new rounds; a round in progress finishes
-        if self.dispatcher is not None:
-            async with self.dispatcher.lock:
-                pass
+        await self._stop_scheduler()
         if self.bot is not None:
             await self._stop_bot(self.bot)
         if self.emulator is not None:
@@ -191,6 +198,18 @@ class Service:
             self._server.should_exit = True
             await self._server_task
         await self.database.dispose()
+
+    async def _stop_scheduler(self) -> None:
+        """No job starts any more; the running ones end on their own (a dispatcher round
+        after its sends in flight), before the bot they send through stops. APScheduler's
+        shutdown alone would cancel them mid-send."""
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        await self.executor.finish_running(timeout_s=STOP_JOBS_TIMEOUT_S)
+        self.scheduler.shutdown(wait=False)  # cancels what still runs after the timeout
 
     def bot_username(self) -> str | None:
         """Known once the bot has asked Telegram who it is (getMe); None until then."""

@@ -132,6 +132,7 @@ class Dispatcher:
         self.scheduler = scheduler
         self.paused_until: datetime | None = None
         self.lock = asyncio.Lock()  # one round at a time in this process
+        self.stopping = False
         self._pace = _Pace(self.settings.rate_per_s)
 
     # --- wiring into APScheduler ---------------------------------------------------------------
@@ -153,9 +154,15 @@ class Dispatcher:
         self.database.on_outbox_commit(self.wake)
         self.wake(self.clock())
 
+    def stop(self) -> None:
+        """The service is stopping: a round finishes the sends in flight (at most
+        ``max_in_flight``), hands the rest of its claim back as PENDING and ends; no round
+        claims anything after this. What is pending goes out at the next start."""
+        self.stopping = True
+
     def wake(self, due: datetime) -> None:
         """Make sure a round runs at ``due`` (or at the end of a 429 pause)."""
-        if self.scheduler is None or not self.scheduler.running:
+        if self.scheduler is None or not self.scheduler.running or self.stopping:
             return
         if self.paused_until is not None and due < self.paused_until:
             due = self.paused_until
@@ -188,6 +195,12 @@ class Dispatcher:
             await self.dispatch_due()
         except Exception:  # a round must never take the scheduler down; the next sweep retries
             log.exception("outbox round failed")
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            # The stop could not wait any longer (a send stuck behind a long 429 pause): the
+            # rows this round held stay SENDING and go out again at the next start (recover).
+            log.warning("outbox round cut short by the stop; its messages go out at next start")
 
     # --- the work ---------------------------------------------------------------------------------
 
@@ -210,7 +223,7 @@ class Dispatcher:
         """Send everything that is due now; then arrange to wake at the next due time."""
         report = RoundReport()
         async with self.lock:
-            while True:
+            while not self.stopping:
                 now = self.clock()
                 if self.paused_until is not None and now < self.paused_until:
                     break
@@ -220,7 +233,8 @@ class Dispatcher:
                 await self._send_all(claimed, report)
                 if report.paused_for:
                     break
-            await self._arrange_next_wake()
+            if not self.stopping:
+                await self._arrange_next_wake()
         return report
 
     async def _claim(self, now: datetime, report: RoundReport) -> list[int]:
@@ -255,6 +269,9 @@ class Dispatcher:
 
         async def one(message_id: int) -> None:
             async with gate:
+                if self.stopping:
+                    await self._release(message_id, undo_attempt=True)
+                    return
                 if report.paused_for:
                     await self._release(message_id)
                     return

@@ -26,7 +26,7 @@ from models.members.operations import ensure_member, set_affiliation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations import operations as ops
 from models.registrations.policy import RegistrationPolicy
-from scheduler.dispatcher import WAKE_JOB, Dispatcher, DispatcherSettings
+from scheduler.dispatcher import WAKE_JOB, Dispatcher, DispatcherSettings, RoundReport
 from tests.factories import make_event
 
 S = DeliveryStatus
@@ -231,6 +231,36 @@ async def test_crash_after_send_repeats_at_most_the_messages_in_flight(rig: Rig)
     counts = [len(texts(p)) for p in people]
     assert sum(counts) == len(people) + 1  # everyone got it; one (in flight) got it twice
     assert min(counts) == 1
+
+
+async def test_a_stop_finishes_the_send_in_flight_and_hands_the_rest_back(rig: Rig):
+    people = [rig.emulator.user(name) for name in ("Anna", "Bram", "Cor", "Dirk")]
+    for person in people:
+        await registered(rig, person, starts_in=timedelta(days=14))
+    rig.clock.advance(timedelta(days=7))
+
+    class StopDuringFirstSend(TelegramDelivery):
+        async def deliver(self, session, message, member):  # type: ignore[no-untyped-def]
+            stopping.stop()  # SIGTERM arrives while this message is on its way
+            return await super().deliver(session, message, member)
+
+    stopping = Dispatcher(
+        rig.db,
+        StopDuringFirstSend(rig.bot, rig.delivery.signer),
+        rig.clock,
+        settings=DispatcherSettings(rate_per_s=0, max_in_flight=1),
+    )
+    report = await stopping.dispatch_due()
+    assert report.sent == 1
+    assert sum(len(texts(p)) for p in people) == 1
+    rows = await rig.rows(NotificationKind.REMINDER)
+    assert S.SENDING not in {row.status for row in rows}  # nothing left claimed
+    assert sorted(row.attempts for row in rows) == [0] * 7 + [1]  # the handed-back: not tried
+    assert await stopping.dispatch_due() == RoundReport()  # stopped: no further round
+    restarted = rig.dispatcher()
+    assert await restarted.recover() == 0
+    assert (await restarted.dispatch_due()).sent == 3
+    assert [len(texts(p)) for p in people] == [1, 1, 1, 1]  # everyone once
 
 
 async def test_after_downtime_still_useful_goes_out_the_rest_is_skipped(rig: Rig):
