@@ -104,7 +104,8 @@ def action(
 
     def register(handler: Handler) -> Handler:
         if code in REGISTRY:
-            raise ValueError(f"button code {code!r} is taken by {REGISTRY[code].handler.__qualname__}")
+            taken = REGISTRY[code].handler.__qualname__
+            raise ValueError(f"button code {code!r} is taken by {taken}")
         REGISTRY[code] = Action(
             code,
             handler,

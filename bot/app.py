@@ -13,8 +13,7 @@ import logging
 
 from sqlalchemy import select
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -27,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import dialogs
+from bot import dialogs, errors
 from bot.buttons import on_button
 from bot.context import BotDeps, deps_of
 from bot.handlers import (
@@ -201,7 +200,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & NEW_MESSAGE, fallback.in_group)
     )
-    application.add_error_handler(_on_error)
+    application.add_error_handler(errors.on_error)
 
 
 async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -225,38 +224,6 @@ async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         with contextlib.suppress(TelegramError):  # the tap is dropped either way
             await update.callback_query.answer()
     raise ApplicationHandlerStop
-
-
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the update id; tell the member something went wrong, never the details."""
-    update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(context.error, Forbidden):
-        log.info("update %s: member blocked the bot", update_id)
-        return
-    log.error("update %s failed", update_id, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
-    deps = deps_of(context)
-    user = update.effective_user
-    t = translator(
-        language_from_telegram(user.language_code if user else None, deps.default_language)
-    )
-    if update.callback_query is not None:
-        # No spinning button. Telegram refuses a second answer (the handler may have answered
-        # before it failed), and that must not keep the member from hearing what happened.
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
-    try:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            t(
-                "Sorry, er ging iets mis aan onze kant. Probeer het zo nog eens; "
-                "lukt het dan nog niet, dan kijken wij ernaar."
-            ),
-            parse_mode=ParseMode.HTML,
-        )
-    except TelegramError:
-        log.warning("update %s: could not tell the member about the error", update_id)
 
 
 async def publish_command_menus(application: Application) -> None:  # type: ignore[type-arg]

@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import dialogs
+from bot import dialogs, errors
+from bot.actions import REGISTRY
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
@@ -73,32 +74,27 @@ for _feature in FEATURE_ACTIONS:
     ACTIONS.update(_feature)
 
 # The card to show again after a refusal, so the member sees the state as it is now.
-_SHOWS_EVENT = {"ev", "rg", "wl", "cq", "cx", "ps", "cl", "dc", "ic"}
+_SHOWS_EVENT = {"rg", "wl", "cq", "cx", "ps", "cl", "dc", "ic"}
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
     turn = await begin_turn(update, context)
+    declared = None
     try:
         callback = turn.deps.signer.decode(query.from_user.id, query.data)
-        action = ACTIONS[callback.action]
-    except (InvalidCallback, KeyError) as error:
-        log.info("refused callback from %s: %s", query.from_user.id, error)
-        await query.answer(
-            turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele stand."),
-            show_alert=True,
-        )
-        return
-    try:
-        await action(turn, callback)
+        declared = REGISTRY.get(callback.action)
+        if declared is not None:
+            await declared.run(turn, callback)
+        elif callback.action in ACTIONS:  # not yet declared with @action
+            await ACTIONS[callback.action](turn, callback)
+        else:
+            raise InvalidCallback(f"unknown button {callback.action!r}")
     except InvalidCallback as error:
-        log.info("refused callback arguments from %s: %s", query.from_user.id, error)
-        await query.answer(
-            turn.t("Deze knop werkt niet (meer). Stuur /agenda voor de actuele stand."),
-            show_alert=True,
-        )
+        await errors.respond(turn, error)
     except DomainError as error:
-        await turn.toast(turn.refusal(error))
-        if callback.action in _SHOWS_EVENT and callback.action != "ev":
+        await errors.respond(turn, error)
+        if declared.shows_event if declared is not None else callback.action in _SHOWS_EVENT:
+            # The card as it is now, so the member sees why.
             await agenda.show_event(turn, callback.arg(0))

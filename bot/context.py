@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import actions
 from bot.callbacks import CallbackSigner
 from bot.flood import FloodGuard
 from buurtagenda.i18n import Translator, language_from_telegram, translator
@@ -135,7 +136,14 @@ class Turn:
         assert self.update.effective_chat is not None
         return self.update.effective_chat.id
 
-    def button(self, label: str, action: str, *args: str | int) -> InlineKeyboardButton:
+    def button(
+        self, label: str, action: str | actions.Handler, *args: str | int
+    ) -> InlineKeyboardButton:
+        """A button for this member that runs ``action`` (an ``@action`` handler) with ``args``."""
+        if not isinstance(action, str):
+            if len(args) != actions.arity(action):
+                raise ValueError(f"{action.__qualname__}: {len(args)} arguments")
+            action = actions.code_of(action)
         return InlineKeyboardButton(
             label, callback_data=self.deps.signer.encode(self.user_id, action, *args)
         )

@@ -36,7 +36,7 @@ from tests.bot.conftest import buttons, labels, press
 from tests.conftest import T0, sqlite_database
 from tests.factories import make_event
 
-# Loggers whose ERROR records mean a failure: our error handler ("bot.app": "update N failed")
+# Loggers whose ERROR records mean a failure: our error handler ("bot.errors": "update N failed")
 # and python-telegram-bot's own (an error inside the error handler, a crashed update fetcher).
 WATCHED_LOGGERS = ("bot", "telegram")
 CALM = "Rustig aan"
@@ -516,7 +516,7 @@ async def test_a_failing_command_gets_a_friendly_message(
     assert FRIENDLY_ERROR in reply.content
     assert reply.entities == [] or all(e.type != "pre" for e in reply.entities)
     [record] = bw.errors.records
-    assert record.name == "bot.app"
+    assert record.name == "bot.errors"  # the one registry from exception to reply
     assert record.getMessage() == f"update {sent.update_id} failed"
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     assert_nothing_leaked(bw, "geheim", "sqlite", "RuntimeError")
