@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import doubletap
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
@@ -88,7 +89,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     try:
-        await action(turn, callback)
+        if doubletap.too_soon(callback, turn.deps.clock()):
+            await agenda.confirm_change(turn, callback)
+        else:
+            await action(turn, callback)
     except InvalidCallback as error:
         log.info("refused callback arguments from %s: %s", query.from_user.id, error)
         await query.answer(
