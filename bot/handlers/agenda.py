@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.callbacks import Callback
+from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.onboarding import ask_network
 from bot.render import agenda_text, event_buttons, event_text, short, title
@@ -233,9 +233,11 @@ async def confirm_change(turn: Turn, callback: Callback) -> None:
     elif action == "dc":
         question = t("Wil je de plek voor <b>{title}</b> laten gaan?", title=name)
         yes = t("Ja, laat maar")
-    else:  # "cx"
+    elif action == "cx":
         question = t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?", title=name)
         yes = t("Ja, afmelden")
+    else:
+        raise InvalidCallback(f"{action}: no question for it")
     await turn.toast(t("Twee keer getikt? Kijk even of dit klopt."))
     await turn.show(
         question,
