@@ -241,6 +241,11 @@ def next_press(person: Person, message: Message) -> Press:
             return person.press(message, events[(step // len(ROUTE) + person.id) % len(events)])
     elif wanted in labels:
         return person.press(message, wanted)
+    # The double-tap guard asks when "Aanmelden" is where the event was in the list (a press
+    # right after the card appeared, as a double tap would be; bot/doubletap.py): yes.
+    if "Ja, aanmelden" in labels:
+        _steps[person.id] = ROUTE.index("✅ Aanmelden") + 1
+        return person.press(message, "Ja, aanmelden")
     # Out of step (a press that changed nothing, say): carry on from what the message offers.
     for label in ROUTE:
         if label in labels:

@@ -207,22 +207,33 @@ async def _flood_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user = update.effective_user
     if user is None or (update.callback_query is None and not ANSWERED.check_update(update)):
         return
-    verdict = deps_of(context).flood.check(user.id)
+    deps = deps_of(context)
+    verdict = deps.flood.check(user.id)
     if verdict == "ok":
         return
+    t = translator(language_from_telegram(user.language_code, deps.default_language))
+    wait_s = deps.flood.wait_s(user.id)
     if verdict == "warn" and update.effective_chat is not None:
-        deps = deps_of(context)
-        t = translator(language_from_telegram(user.language_code, deps.default_language))
         await context.bot.send_message(
             update.effective_chat.id,
-            t(
-                "Rustig aan even 🙂 Je stuurt heel veel tegelijk. Wacht een paar tellen en "
-                "probeer het dan nog eens."
+            t.plural(
+                "Rustig aan even 🙂 Je stuurt heel veel tegelijk. Over {n} seconde kun je weer "
+                "verder.",
+                "Rustig aan even 🙂 Je stuurt heel veel tegelijk. Over {n} seconden kun je "
+                "weer verder.",
+                wait_s,
             ),
         )
     if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):  # the tap is dropped either way
-            await update.callback_query.answer()
+        # Every tap is answered, or its button keeps spinning; the toast says how long to wait.
+        with contextlib.suppress(TelegramError):  # the tap is turned away either way
+            await update.callback_query.answer(
+                t.plural(
+                    "Even rustig aan, probeer het over {n} seconde.",
+                    "Even rustig aan, probeer het over {n} seconden.",
+                    wait_s,
+                )
+            )
     raise ApplicationHandlerStop
 
 

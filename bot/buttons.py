@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import dialogs, errors
+from bot import dialogs, doubletap, errors
 from bot.actions import REGISTRY
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
@@ -85,12 +85,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         callback = turn.deps.signer.decode(query.from_user.id, query.data)
         declared = REGISTRY.get(callback.action)
-        if declared is not None:
-            await declared.run(turn, callback)
-        elif callback.action in ACTIONS:  # not yet declared with @action
-            await ACTIONS[callback.action](turn, callback)
-        else:
+        if declared is None and callback.action not in ACTIONS:
             raise InvalidCallback(f"unknown button {callback.action!r}")
+        if doubletap.too_soon(callback, turn.deps.clock()):
+            await agenda.confirm_change(turn, callback)
+        elif declared is not None:
+            await declared.run(turn, callback)
+        else:  # not yet declared with @action
+            await ACTIONS[callback.action](turn, callback)
     except InvalidCallback as error:
         await errors.respond(turn, error)
     except DomainError as error:

@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import actions
+from bot import actions, doubletap
 from bot.callbacks import CallbackSigner
 from bot.flood import FloodGuard
 from buurtagenda.i18n import Translator, language_from_telegram, translator
@@ -165,6 +165,8 @@ class Turn:
         """Replace the message the button was on (a card edited in place), else a new message."""
         query = self.update.callback_query
         if query is not None and isinstance(query.message, Message):
+            if buttons and query.message.reply_markup is not None:
+                buttons = self._guard_double_tap(buttons, query.message.reply_markup, query.data)
             try:
                 await query.message.edit_text(
                     text,
@@ -178,6 +180,19 @@ class Turn:
                     return
                 log.info("could not edit message, sending a new one: %s", error)
         await self.say(text, buttons)
+
+    def _guard_double_tap(
+        self, buttons: Buttons, before: InlineKeyboardMarkup, pressed: str | None
+    ) -> Buttons:
+        """The card replaces the one just tapped: a registration-changing button where the
+        finger was carries the moment it appeared (``bot/doubletap.py``)."""
+        spot = doubletap.spot_of(before.inline_keyboard, pressed)
+        if spot is None:
+            return buttons
+        now = self.deps.clock()
+        return doubletap.mark_under_finger(
+            buttons, spot, lambda data: self.deps.signer.shown(self.user_id, data, now)
+        )
 
     async def toast(self, text: str = "") -> None:
         """Answer the button press (the small notice at the top of the chat), once."""

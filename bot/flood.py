@@ -7,6 +7,7 @@ drops the excess of a single user early, before any database work.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,16 @@ class FloodGuard:
             self._warned[user_id] = now
             return "warn"
         return "drop"
+
+    def wait_s(self, user_id: int) -> int:
+        """Whole seconds until this user's next update is handled again, if they wait (every
+        update counts, the ones turned away too): for "probeer het over N seconden"."""
+        stamps = self._seen.get(user_id)
+        if not stamps or len(stamps) < self.limit:
+            return 0
+        # Handled again once no more than limit - 1 of the latest updates are in the window.
+        free_at = stamps[-self.limit] + self.window
+        return max(1, math.ceil(free_at - self.clock()))
 
     def _forget_idle(self, now: float) -> None:
         for user_id in [u for u, s in self._seen.items() if not s or now - s[-1] > self.window]:

@@ -121,41 +121,54 @@ def event_text(t: Translator, overview: EventOverview) -> str:
 
 
 def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
-    """The actions that make sense for this member now; nothing else is offered."""
+    """The actions that make sense for this member now; nothing else is offered.
+
+    Laid out against the double tap (``bot/doubletap.py``): the card that a tap leads to never
+    has a button that changes the registration where the tapped button was, counted from the
+    top or from the bottom. So the harmless "📅 In mijn agenda" / "◀ Agenda" take the places
+    the previous card's action buttons had, the party buttons alternate rows with "◀ Agenda"
+    as the party grows or shrinks, and a card keeps as many rows as the card it follows.
+    """
     t, code = turn.t, overview.event.public_code
-    rows: Buttons = []
     status = overview.status
     can_act = not overview.event.is_cancelled and not overview.started
     max_party = turn.deps.policy.max_party_size
+    calendar = [turn.button(t("📅 In mijn agenda"), "ic", code)]
+    back = [turn.button(t("◀ Agenda"), "ag", 0)]
+    claim = turn.button(t("🎟 Plek claimen"), "cl", code)
     if can_act and status is S.OFFERED:
-        rows.append(
-            [turn.button(t("🎟 Plek claimen"), "cl", code), turn.button(t("Laat maar"), "dc", code)]
-        )
-    elif can_act and status is S.WAITLISTED:
+        # As in the offer's own message: claim or let go first.
+        return [[claim, turn.button(t("Laat maar"), "dc", code)], calendar, back]
+    if can_act and status is S.WAITLISTED:
+        leave = [turn.button(t("Van de wachtlijst af"), "cq", code)]
         if overview.last_call and not overview.full:
-            rows.append([turn.button(t("🎟 Plek claimen"), "cl", code)])
-        rows.append([turn.button(t("Van de wachtlijst af"), "cq", code)])
-    elif can_act and status is S.CONFIRMED:
+            return [[claim], calendar, back, leave]
+        return [calendar, back, leave]
+    if can_act and status is S.CONFIRMED:
+        cancel = [turn.button(t("Afmelden"), "cq", code)]
+        party_row = []
         if max_party > 1 and overview.registration is not None:
             party = overview.registration.party_size
-            if party < max_party:
-                rows.append([turn.button(t("➕ Ik neem iemand mee"), "ps", code, party + 1)])
             if party > 1:
-                rows.append(
-                    [turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)]
+                party_row.append(
+                    turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)
                 )
-        rows.append([turn.button(t("Afmelden"), "cq", code)])
-    elif can_act and overview.registration_open:
+            if party < max_party:
+                party_row.append(turn.button(t("➕ Ik neem iemand mee"), "ps", code, party + 1))
+            # Each change of the party size moves the party buttons to the other row, and
+            # "◀ Agenda" (or "Afmelden") takes their place.
+            if party % 2:
+                return [calendar, back, cancel, party_row]
+            return [calendar, party_row, cancel, back]
+        return [calendar, back, cancel]
+    if can_act and overview.registration_open:
         if overview.full:
-            rows.append([turn.button(t("⏳ Zet me op de wachtlijst"), "wl", code)])
-        else:
-            rows.append([turn.button(t("✅ Aanmelden"), "rg", code, 1)])
-            if max_party > 1:
-                rows.append([turn.button(t("✅ Aanmelden met iemand erbij"), "rg", code, 2)])
-    rows.append(
-        [turn.button(t("📅 In mijn agenda"), "ic", code), turn.button(t("◀ Agenda"), "ag", 0)]
-    )
-    return rows
+            return [calendar, [turn.button(t("⏳ Zet me op de wachtlijst"), "wl", code)], back]
+        rows = [calendar, [turn.button(t("✅ Aanmelden"), "rg", code, 1)]]
+        if max_party > 1:
+            rows.append([turn.button(t("✅ Aanmelden met iemand erbij"), "rg", code, 2)])
+        return [*rows, back]
+    return [calendar + back]
 
 
 def agenda_text(t: Translator, overviews: list[EventOverview], page: int, pages: int) -> str:

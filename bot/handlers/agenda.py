@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.onboarding import ask_network
 from bot.render import agenda_text, event_buttons, event_text, short, title
@@ -188,6 +189,59 @@ async def on_decline(turn: Turn, code: str) -> None:
         code,
         registrations.decline_offer,
         turn.t("Dank je; de plek gaat naar de volgende op de wachtlijst."),
+    )
+
+
+async def confirm_change(turn: Turn, callback: Callback) -> None:
+    """A registration-changing tap that came too soon after its button appeared under the
+    finger (``bot/doubletap.py``): ask, with the same change behind "Ja" and the card behind
+    "Nee"; nothing changes until then."""
+    code = callback.arg(0)
+    async with turn.deps.database.read() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
+    t = turn.t
+    name = escape(title(t, event))
+    action = callback.action
+    if action == "rg" and callback.int_arg(1) > 1:
+        question = t.plural(
+            "Wil je je samen met {n} persoon aanmelden voor <b>{title}</b>?",
+            "Wil je je samen met {n} personen aanmelden voor <b>{title}</b>?",
+            callback.int_arg(1) - 1,
+            title=name,
+        )
+        yes = t("Ja, aanmelden")
+    elif action == "rg":
+        question = t("Wil je je aanmelden voor <b>{title}</b>?", title=name)
+        yes = t("Ja, aanmelden")
+    elif action == "wl":
+        question = t("Wil je op de wachtlijst voor <b>{title}</b>?", title=name)
+        yes = t("Ja, op de wachtlijst")
+    elif action == "ps" and callback.int_arg(1) > 1:
+        question = t.plural(
+            "Kom je samen met {n} persoon naar <b>{title}</b>?",
+            "Kom je samen met {n} personen naar <b>{title}</b>?",
+            callback.int_arg(1) - 1,
+            title=name,
+        )
+        yes = t("Ja, aanpassen")
+    elif action == "ps":
+        question = t("Kom je alleen naar <b>{title}</b>?", title=name)
+        yes = t("Ja, aanpassen")
+    elif action == "cl":
+        question = t("Wil je de plek voor <b>{title}</b> claimen?", title=name)
+        yes = t("Ja, claimen")
+    elif action == "dc":
+        question = t("Wil je de plek voor <b>{title}</b> laten gaan?", title=name)
+        yes = t("Ja, laat maar")
+    elif action == "cx":
+        question = t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?", title=name)
+        yes = t("Ja, afmelden")
+    else:
+        raise InvalidCallback(f"{action}: no question for it")
+    await turn.toast(t("Twee keer getikt? Kijk even of dit klopt."))
+    await turn.show(
+        question,
+        [[turn.button(yes, action, *callback.args), turn.button(t("Nee"), "ev", code)]],
     )
 
 

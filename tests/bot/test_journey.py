@@ -101,6 +101,9 @@ async def test_register_until_full_then_waitlist_cancel_offer_claim(world: World
 
     card = await open_card(cor)
     assert "Er staat een plek voor je klaar" in card.content
+    # "Plek claimen" is where Cor tapped the event in the list (as in the offer's own message):
+    # a tap within 1.5 s would be taken for a double tap and asked about.
+    world.clock.advance(timedelta(seconds=2))
     claimed = press(cor, card, "Plek claimen")
     assert "van jou" in (await claimed.answer()).text
     assert "✅ Je bent aangemeld." in (await claimed.edit()).content
