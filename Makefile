@@ -31,14 +31,14 @@ migration: $(STAMP)
 	$(BIN)/python -m models.migrations.new "$(m)"
 
 # Extract user-facing strings into the catalogs (Dutch message ids; en translates, nl polishes).
-LOCALES := buurtagenda/locale
+LOCALES := i18n/locale
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k t -k N_ -k plural:1,2 \
 		-k _:2 -k _n:2,3 --no-location --sort-output \
-		--project=Buurtagenda -o $(LOCALES)/messages.pot .
+		--width=100 --project=Buurtagenda -o $(LOCALES)/messages.pot .
 	for lang in nl en; do \
 		if [ -f $(LOCALES)/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -l $$lang -D messages \
+			$(BIN)/pybabel update --width=100 --no-fuzzy-matching --ignore-obsolete -l $$lang -D messages \
 				-i $(LOCALES)/messages.pot -d $(LOCALES); \
 		else $(BIN)/pybabel init -l $$lang -D messages -i $(LOCALES)/messages.pot -d $(LOCALES); fi; \
 	done

@@ -70,12 +70,12 @@ def free_port() -> int:
 
 async def prepare(db_url: str) -> list[bytes]:
     """1,000 published events in a fresh database; returns each as an .ics item for Radicale."""
+    from calendars.ical import event_ics
     from models import migrations
     from models.db import Database
     from models.events.entities import EventKind
     from models.events.operations import EventDraft, create_event
     from models.networks.reference import load_reference_data
-    from web.feeds.ical import event_ics
 
     database = Database(db_url)
     await migrations.upgrade(database)

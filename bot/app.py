@@ -46,7 +46,7 @@ from bot.handlers import (
 )
 from bot.ratelimit import PriorityRateLimiter, SendRates
 from bot.request import BotApiRequest
-from buurtagenda.i18n import N_, language_from_telegram, translator
+from i18n.translate import N_, language_from_telegram, translator
 from models.members.entities import Member, Role
 
 log = logging.getLogger(__name__)

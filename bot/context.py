@@ -22,7 +22,8 @@ from telegram.ext import ContextTypes
 from bot import actions, doubletap
 from bot.callbacks import CallbackSigner
 from bot.flood import FloodGuard
-from buurtagenda.i18n import Translator, language_from_telegram, translator
+from calendars.links import start_link
+from i18n.translate import Translator, language_from_telegram, translator
 from models.clock import Clock
 from models.db import Database
 from models.dialogs.entities import DialogState
@@ -31,7 +32,6 @@ from models.errors import DomainError
 from models.members.entities import Language, Member, Role
 from models.members.operations import ensure_member, member_with_dialog
 from models.registrations.policy import RegistrationPolicy
-from web.links import start_link
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class BotDeps:
     default_language: str = "nl"
     timezone: str = "Europe/Amsterdam"
     public_url: str = "http://127.0.0.1:8080"
-    sandbox: bool = False  # start links open the sandbox page, not t.me (web/links.py)
+    sandbox: bool = False  # start links open the sandbox page, not t.me (calendars/links.py)
     flood: FloodGuard = field(default_factory=FloodGuard)
     members: RecentMembers = field(default_factory=RecentMembers)
 

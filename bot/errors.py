@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import InvalidCallback
 from bot.context import Turn, begin_turn, deps_of
-from buurtagenda.i18n import language_from_telegram, translator
+from i18n.translate import language_from_telegram, translator
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)

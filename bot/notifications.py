@@ -20,7 +20,7 @@ from telegram.ext import ExtBot
 from bot.callbacks import CallbackSigner
 from bot.context import escape
 from bot.render import KIND_ICONS, map_link, title
-from buurtagenda.i18n import Translator, translator
+from i18n.translate import Translator, translator
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.broadcasts.operations import CANCELLED_REASON
 from models.events.entities import Event, EventStatus

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from bot.context import Buttons, Turn, escape
-from buurtagenda.i18n import Translator
-from buurtagenda.labels import AFFILIATION_LABELS, KIND_ICONS, KIND_LABELS
+from i18n.labels import AFFILIATION_LABELS, KIND_ICONS, KIND_LABELS
+from i18n.translate import Translator
 from models.events.entities import Event, EventKind
 from models.events.queries import EventOverview
 from models.registrations.entities import RegistrationStatus

@@ -54,7 +54,7 @@ from web.export import schedule_export_job
 log = logging.getLogger(__name__)
 
 # The emulated bot's name, for getMe only: no link ever points at it (anyone could register it on
-# Telegram); in the sandbox, start links open the sandbox page instead (web/links.py).
+# Telegram); in the sandbox, start links open the sandbox page instead (calendars/links.py).
 SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
 # How long a stop waits for running jobs: sends in flight end within their timeouts, unless
 # one waits out a long 429 pause (it is then sent again at the next start).

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from buurtagenda.i18n import (
+from i18n.translate import (
     LANGUAGES,
     LOCALE_DIR,
     Translator,

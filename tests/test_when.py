@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from buurtagenda import when
-from buurtagenda.when import (
+import when.parsing as when
+from models.errors import DomainError
+from when.parsing import (
     DeadlineAfterStart,
     DeadlineNotUnderstood,
     EndBeforeStart,
@@ -34,7 +35,6 @@ from buurtagenda.when import (
     parse_end,
     parse_moment,
 )
-from models.errors import DomainError
 
 AMS = ZoneInfo("Europe/Amsterdam")
 # Monday 1 March 2027, 10:00 in Amsterdam (as T0 in tests/conftest.py).

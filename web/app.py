@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from i18n.plain import language
 from models.clock import Clock, system_clock
 from models.db import Database
 from web.agenda.routes import AgendaPages, agenda_routes
-from web.agenda.texts import language
 from web.favicon import favicon
 from web.feeds.cache import RenderCache
 from web.feeds.routes import (
@@ -43,7 +43,7 @@ def create_app(
 ) -> Starlette:
     """The app. ``bot_username`` may be a function (the name comes from getMe at runtime);
     ``check_interval``: how stale a feed or the page may be, in seconds (see web/feeds/cache.py);
-    ``sandbox``: event links open the sandbox page instead of Telegram (web/links.py).
+    ``sandbox``: event links open the sandbox page instead of Telegram (calendars/links.py).
     ``app.state.feeds`` and ``app.state.pages`` are there for the export job to share."""
 
     async def healthz(_request: Request) -> JSONResponse:

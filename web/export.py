@@ -21,11 +21,11 @@ from pathlib import Path
 import anyio.to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from i18n.plain import LANGUAGES
 from models.clock import Clock
 from models.db import Database
 from models.feeds import queries
 from web.agenda.routes import AgendaPages
-from web.agenda.texts import LANGUAGES
 from web.favicon import favicon
 from web.feeds.cache import RenderCache, Rendered
 from web.feeds.routes import BotUsername, FeedService, settings_provider

@@ -26,7 +26,7 @@ from bot.charts import bar_chart_png, code_card_png
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
-from buurtagenda.i18n import N_, Translator
+from i18n.translate import N_, Translator
 from models.attendance import operations as attendance
 from models.attendance.queries import (
     Attendee,

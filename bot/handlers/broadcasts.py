@@ -46,7 +46,7 @@ from bot.callbacks import Callback, CallbackSigner
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
-from buurtagenda.i18n import N_, Translator, translator
+from i18n.translate import N_, Translator, translator
 from models.broadcasts import operations as ops
 from models.broadcasts import queries
 from models.broadcasts.entities import Broadcast, BroadcastStatus

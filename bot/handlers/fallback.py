@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 from bot.context import Turn, begin_turn, deps_of
 from bot.handlers.feedback import take_comment
 from bot.handlers.onboarding import main_menu, search_networks
-from buurtagenda.i18n import language_from_telegram, translator
+from i18n.translate import language_from_telegram, translator
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

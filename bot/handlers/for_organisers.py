@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.context import Buttons, Turn, begin_turn
-from buurtagenda.i18n import N_
+from i18n.translate import N_
 from models.errors import NotAllowed
 from models.registrations.operations import require_organiser
 

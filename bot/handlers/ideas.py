@@ -23,8 +23,8 @@ from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.handlers.onboarding import main_menu
 from bot.render import short, title
-from buurtagenda.i18n import N_
-from buurtagenda.labels import KIND_ICONS, KIND_LABELS
+from i18n.labels import KIND_ICONS, KIND_LABELS
+from i18n.translate import N_
 from models.dialogs.entities import DialogState
 from models.dialogs.operations import DialogChanged
 from models.errors import DomainError

@@ -9,7 +9,7 @@
 
 Every decision is the domain's: ``models.events.operations`` (create, publish, update, cancel;
 they authorise the organiser, write the audit log and the notices), ``models.events.proposals``
-and ``models.events.series``. This module parses what people type (``buurtagenda.when``), asks
+and ``models.events.series``. This module parses what people type (``when.parsing``), asks
 the next question, and shows what was committed.
 
 How the conversations work. One python-telegram-bot ``ConversationHandler`` (``conversation()``)
@@ -64,12 +64,12 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+import when.parsing as when
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import explain, is_organiser, organisers_only
 from bot.render import KIND_ICONS, KIND_LABELS, event_text, kind_label, short, title
-from buurtagenda import when
-from buurtagenda.i18n import N_
+from i18n.translate import N_
 from models.errors import DomainError, InvalidEvent, NotAllowed
 from models.events.entities import Cadence, Event, EventKind, EventStatus
 from models.events.operations import (

@@ -37,7 +37,7 @@ from bot.callbacks import Callback
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_LABELS, short
-from buurtagenda.i18n import N_
+from i18n.translate import N_
 from models.errors import DomainError
 from models.events.entities import EventKind, EventStatus
 from models.members.entities import Role

@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn, escape
 from bot.render import AFFILIATION_LABELS
-from buurtagenda.i18n import N_
+from i18n.translate import N_
 from models.errors import NotFound
 from models.members.entities import Language
 from models.reminders.operations import set_digest, set_reminder_preference

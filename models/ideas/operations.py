@@ -662,7 +662,7 @@ async def questions_for(session: AsyncSession, *, actor_id: int, event_id: int) 
 
 
 class Texts(Protocol):
-    """What the export needs to speak the organiser's language (``buurtagenda.i18n.Translator``)."""
+    """What the export needs to speak the organiser's language (``i18n.translate.Translator``)."""
 
     def __call__(self, message: str, /, **params: object) -> str: ...
 

@@ -3,7 +3,7 @@
 - Admins are whoever ``Config.admins`` names; ``members.operations.ensure_member`` applies that on
   every contact, so an admin is never made or unmade here.
 - An admin invites an organiser with a one-time deep link (``/start o_<secret>``; the bot makes
-  it a t.me link, or a sandbox link in the sandbox: web/links.py): 128
+  it a t.me link, or a sandbox link in the sandbox: calendars/links.py): 128
   random bits, of which only the SHA-256 is stored. It works once, for 48 hours, unless an admin
   revokes it first. Whoever opens it becomes an organiser.
 - An admin revokes an organiser: they are a member again (their registrations stay).

@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.charts import WIDTH, bar_chart_png, code_card_png
 from bot.handlers.attendance import participation_chart, participation_table
-from buurtagenda.i18n import Translator
+from i18n.translate import Translator
 from models.attendance.queries import Figures, ParticipationReport, ParticipationRow
 from models.events.entities import EventKind
 from models.members.entities import Affiliation

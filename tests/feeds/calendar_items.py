@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from calendars.ical import CalendarItem, FeedSettings
 from models.events.entities import EventKind
-from web.feeds.ical import CalendarItem, FeedSettings
 
 SETTINGS = FeedSettings("https://agenda.example.nl", "BuurtagendaBot")
 NO_BOT = FeedSettings("https://agenda.example.nl", None)

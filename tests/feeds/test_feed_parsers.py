@@ -15,6 +15,7 @@ import vobject
 from dateutil import tz as dateutil_tz
 from ical.calendar_stream import IcsCalendarStream
 
+from calendars.ical import render_calendar
 from models.events.operations import cancel_event
 from models.feeds import operations as tokens
 from models.registrations import operations as registrations
@@ -22,7 +23,6 @@ from tests.factories import make_event, make_member, network_id
 from tests.feeds.calendar_items import SETTINGS, item
 from tests.feeds.helpers import make_app
 from tests.feeds.libical import libical_problems
-from web.feeds.ical import render_calendar
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 # Around the changes of 2027: 28 March 01:00 UTC (to CEST) and 31 October 01:00 UTC (to CET).

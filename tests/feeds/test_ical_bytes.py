@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from calendars.ical import FeedSettings, render_calendar, render_event
 from models.events.entities import EventKind
 from models.registrations.entities import RegistrationStatus
 from tests.feeds.calendar_items import NO_BOT, SETTINGS, cancelled, item
 from tests.feeds.helpers import properties, unfold
-from web.feeds.ical import FeedSettings, render_calendar, render_event
 
 
 def feed(*items, settings=SETTINGS, lang="nl", name="Buurtagenda Maastricht"):
@@ -41,7 +41,7 @@ def test_the_calendar_says_what_subscribers_need():
         "CALSCALE:GREGORIAN",
     ):
         assert lines.count(expected) == 1, expected
-    # A calendar, not an iTIP message: METHOD would demand an ORGANIZER (see web/feeds/ical.py).
+    # A calendar, not an iTIP message: METHOD would demand an ORGANIZER (see calendars/ical.py).
     assert not [line for line in lines if line.startswith(("METHOD", "ORGANIZER"))]
     assert_wellformed(body)
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from buurtagenda.i18n import Translator
+from i18n.translate import Translator
 from models.errors import EventCancelled, EventStarted, MemberUnknown, NotAllowed, NotFound
 from models.events.entities import EventKind
 from models.events.operations import cancel_event

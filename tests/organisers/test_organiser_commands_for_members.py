@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import ORGANISER_COMMANDS
 from bot.flood import FloodGuard
 from bot.handlers.for_organisers import FOR_ORGANISERS
-from buurtagenda.i18n import Translator
+from i18n.translate import Translator
 from models.feedback.entities import Feedback
 from models.members.entities import Language, Role
 from models.members.operations import set_language

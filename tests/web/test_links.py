@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.links import start_link
+from calendars.links import start_link
 
 
 def test_a_real_bot_gets_telegram_links() -> None:

@@ -17,10 +17,10 @@ from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
 
+from calendars.ical import FeedSettings
+from i18n.plain import LANGUAGE_NAMES, _, _n, kind_label, span
 from models.events.entities import Event
 from models.feeds.queries import Agenda, AgendaItem
-from web.agenda.texts import LANGUAGE_NAMES, _, _n, kind_label, span
-from web.feeds.ical import FeedSettings
 from web.feeds.routes import agenda_feed_url, feed_links, network_feed_url
 
 

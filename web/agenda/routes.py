@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from i18n.plain import language
 from models.feeds import queries
 from models.networks.reference import slugify
 from web.agenda.page import NetworkChoice, PageLinks, render_page, render_poster
-from web.agenda.texts import language
 from web.feeds.cache import Rendered, RenderResult
 from web.feeds.routes import FeedService, not_found, respond
 

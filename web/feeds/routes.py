@@ -22,14 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from calendars.ical import CalendarItem, FeedSettings, render_calendar, render_event
+from i18n.plain import _
 from models.clock import Clock
 from models.db import Database
 from models.feeds import operations as tokens
 from models.feeds import queries
 from models.members.entities import Member
-from web.agenda.texts import _
 from web.feeds.cache import RenderCache, Rendered, RenderResult
-from web.feeds.ical import CalendarItem, FeedSettings, render_calendar, render_event
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from buurtagenda.i18n import N_
+from i18n.translate import N_
 from models.events.entities import EventKind
 from models.members.entities import Affiliation
 

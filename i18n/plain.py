@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from buurtagenda.i18n import translator
-from buurtagenda.labels import KIND_LABELS
+from i18n.labels import KIND_LABELS
+from i18n.translate import translator
 from models.events.entities import EventKind
 
 LANGUAGES = ("nl", "en")

@@ -40,12 +40,12 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from icalendar import Event as VEvent
 
+from calendars.links import start_link
+from i18n.plain import _, _n, kind_label, moment_in_text
 from models.events.entities import Event, EventKind, EventStatus
 from models.events.uids import legacy_event_uid
 from models.feeds.queries import FeedEntry
 from models.registrations.entities import Registration, RegistrationStatus
-from web.agenda.texts import _, _n, kind_label, moment_in_text
-from web.links import start_link
 
 PRODID = "-//Buurtagenda Maastricht//Buurtagenda//NL"
 REFRESH = timedelta(hours=1)
@@ -64,7 +64,7 @@ class FeedSettings:
     public_url: str  # "https://agenda.example.nl", no trailing slash
     bot_username: str | None = None  # None: no deep links (the bot is not known yet)
     timezone: str = "Europe/Amsterdam"
-    sandbox: bool = False  # deep links open the sandbox page, never t.me (web/links.py)
+    sandbox: bool = False  # deep links open the sandbox page, never t.me (calendars/links.py)
 
     @property
     def writes_local_times(self) -> bool:
