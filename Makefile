@@ -7,18 +7,22 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench migration catalogs clean
+.PHONY: run test lint typecheck imports pytest bench migration catalogs clean
 
 run: $(STAMP)
 	$(BIN)/buurtagenda run
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck imports pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The package graph runs one way and has no cycles: contracts in pyproject.toml ([tool.importlinter]).
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 pytest: $(STAMP)
 	$(BIN)/pytest

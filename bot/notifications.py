@@ -25,9 +25,9 @@ from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.broadcasts.operations import CANCELLED_REASON
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
+from models.outbox.delivery import Blocked, Permanent, RateLimited, Transient
 from models.outbox.entities import NotificationKind, OutboxMessage
 from models.registrations import operations as registrations
-from scheduler.dispatcher import Blocked, Permanent, RateLimited, Transient
 
 K = NotificationKind
 Rendered = tuple[str, list[list[InlineKeyboardButton]]]

@@ -9,7 +9,8 @@ which sends "/start <payload>" as the chosen demo volunteer.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 
 def start_link(payload: str, *, bot_username: str | None, sandbox_url: str | None) -> str | None:
@@ -23,3 +24,43 @@ def start_link(payload: str, *, bot_username: str | None, sandbox_url: str | Non
 
 
 __all__ = ["start_link"]
+
+
+# --- feed URLs ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """The ways to subscribe to one feed, for buttons in the bot and on the page."""
+
+    https: str
+    webcal: str
+    google: str
+
+
+def feed_links(url: str) -> FeedLinks:
+    """``https://…/agenda.ics`` as a webcal link (Apple, Outlook) and Google's "via URL" link."""
+    webcal = "webcal://" + url.split("://", 1)[1]
+    google = "https://calendar.google.com/calendar/render?cid=" + quote(url, safe="")
+    return FeedLinks(https=url, webcal=webcal, google=google)
+
+
+def personal_feed_url(public_url: str, plain_token: str) -> str:
+    return f"{public_url.rstrip('/')}/feed/{plain_token}.ics"
+
+
+def personal_feed_links(public_url: str, plain_token: str) -> FeedLinks:
+    """For the bot's "Zet in je agenda": the member's feed as https, webcal and Google links."""
+    return feed_links(personal_feed_url(public_url, plain_token))
+
+
+def network_feed_url(public_url: str, slug: str) -> str:
+    return f"{public_url.rstrip('/')}/netwerk/{slug}.ics"
+
+
+def agenda_feed_url(public_url: str) -> str:
+    return f"{public_url.rstrip('/')}/agenda.ics"
+
+
+def event_document_url(public_url: str, event_id: int) -> str:
+    return f"{public_url.rstrip('/')}/event/{event_id}.ics"

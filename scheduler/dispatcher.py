@@ -29,7 +29,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select, update
@@ -39,6 +38,13 @@ from models.clock import Clock
 from models.db import Database
 from models.events.entities import Event
 from models.members.entities import Member
+from models.outbox.delivery import (
+    Blocked,
+    Delivery,
+    DeliveryError,
+    RateLimited,
+    Transient,
+)
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -64,36 +70,6 @@ _USEFUL_AFTER_DUE = {
     K.PROPOSAL_DECIDED: timedelta(days=7),
     K.IDEA_PLANNED: timedelta(days=7),
 }
-
-
-class DeliveryError(Exception):
-    """Why a message could not be delivered now."""
-
-
-class Blocked(DeliveryError):
-    """The member blocked the bot (Telegram 403)."""
-
-
-class RateLimited(DeliveryError):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited for {retry_after} s")
-        self.retry_after = retry_after
-
-
-class Transient(DeliveryError):
-    """A network error or a 5xx: worth trying again later."""
-
-
-class Permanent(DeliveryError):
-    """Telegram refused the message for good (chat not found, message invalid)."""
-
-
-class Delivery(Protocol):
-    """Renders and sends one outbox message; returns Telegram's message id."""
-
-    async def deliver(
-        self, session: AsyncSession, message: OutboxMessage, member: Member
-    ) -> int | None: ...
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import Turn, escape
 from calendars.ical import event_ics
+from calendars.links import personal_feed_links
 from models.events.queries import visible_event
 from models.feeds.operations import feed_token_for, feed_token_of, rotate_feed_token
 from models.registrations import operations as registrations
-from web.feeds.routes import personal_feed_links
 
 
 async def on_calendar_file(turn: Turn, code: str) -> None:

@@ -10,13 +10,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 import httpx
 import pytest
 
+from calendars.links import personal_feed_links
 from models.events.operations import update_event
 from models.feeds import operations as tokens
 from models.members.entities import Language
 from models.members.operations import set_language
 from tests.factories import make_event, make_member
 from tests.feeds.helpers import make_app, serving
-from web.feeds.routes import personal_feed_links
 
 IDENTITY = {"Accept-Encoding": "identity"}
 

@@ -18,10 +18,10 @@ from html import escape
 from urllib.parse import urlencode
 
 from calendars.ical import FeedSettings
+from calendars.links import agenda_feed_url, feed_links, network_feed_url
 from i18n.plain import LANGUAGE_NAMES, _, _n, kind_label, span
 from models.events.entities import Event
 from models.feeds.queries import Agenda, AgendaItem
-from web.feeds.routes import agenda_feed_url, feed_links, network_feed_url
 
 
 @dataclass(frozen=True)

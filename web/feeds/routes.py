@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote
 
 import anyio.to_thread
 from sqlalchemy import select
@@ -36,43 +34,6 @@ log = logging.getLogger(__name__)
 CALENDAR = "text/calendar; charset=utf-8"
 # Renders of more items than this go to a worker thread, so the bot's event loop keeps going.
 THREAD_ABOVE_ITEMS = 50
-
-
-@dataclass(frozen=True)
-class FeedLinks:
-    """The ways to subscribe to one feed, for buttons in the bot and on the page."""
-
-    https: str
-    webcal: str
-    google: str
-
-
-def feed_links(url: str) -> FeedLinks:
-    """``https://…/agenda.ics`` as a webcal link (Apple, Outlook) and Google's "via URL" link."""
-    webcal = "webcal://" + url.split("://", 1)[1]
-    google = "https://calendar.google.com/calendar/render?cid=" + quote(url, safe="")
-    return FeedLinks(https=url, webcal=webcal, google=google)
-
-
-def personal_feed_url(public_url: str, plain_token: str) -> str:
-    return f"{public_url.rstrip('/')}/feed/{plain_token}.ics"
-
-
-def personal_feed_links(public_url: str, plain_token: str) -> FeedLinks:
-    """For the bot's "Zet in je agenda": the member's feed as https, webcal and Google links."""
-    return feed_links(personal_feed_url(public_url, plain_token))
-
-
-def network_feed_url(public_url: str, slug: str) -> str:
-    return f"{public_url.rstrip('/')}/netwerk/{slug}.ics"
-
-
-def agenda_feed_url(public_url: str) -> str:
-    return f"{public_url.rstrip('/')}/agenda.ics"
-
-
-def event_document_url(public_url: str, event_id: int) -> str:
-    return f"{public_url.rstrip('/')}/event/{event_id}.ics"
 
 
 BotUsername = str | Callable[[], str | None] | None
