@@ -61,14 +61,7 @@ async def on_inactive(turn: Turn, broadcast_id: int) -> None:
 
 
 async def _set_audience(turn: Turn, broadcast_id: int, audience: dict[str, Any]) -> None:
-    async with turn.deps.database.transaction() as session:
-        await ops.update_draft(
-            session,
-            actor_id=turn.member.id,
-            broadcast_id=broadcast_id,
-            audience=audience,
-            now=turn.deps.clock(),
-        )
+    await draft.change(turn, broadcast_id, audience=audience)
     await turn.toast()
     await present(turn, broadcast_id)
 
@@ -93,19 +86,9 @@ async def on_networks_page(turn: Turn, broadcast_id: int, page: int) -> None:
 
 @action("Bt")
 async def on_network_toggled(turn: Turn, broadcast_id: int, network_id: int, page: int) -> None:
-    async with turn.deps.database.transaction() as session:
-        broadcast = await ops.get_broadcast(
-            session, actor_id=turn.member.id, broadcast_id=broadcast_id
-        )
-        chosen = set(_chosen_networks(broadcast)) ^ {network_id}
-        audience = {"kind": ops.NETWORKS, "network_ids": sorted(chosen)} if chosen else {}
-        await ops.update_draft(
-            session,
-            actor_id=turn.member.id,
-            broadcast_id=broadcast_id,
-            audience=audience,
-            now=turn.deps.clock(),
-        )
+    chosen = set(_chosen_networks(await draft.load(turn, broadcast_id))) ^ {network_id}
+    audience = {"kind": ops.NETWORKS, "network_ids": sorted(chosen)} if chosen else {}
+    await draft.change(turn, broadcast_id, audience=audience)
     await on_networks_page(turn, broadcast_id, page)
 
 

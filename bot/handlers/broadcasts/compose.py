@@ -77,14 +77,7 @@ async def on_new(turn: Turn, old_id: int) -> None:
 
 @action("Br")
 async def on_remove_attachment(turn: Turn, broadcast_id: int) -> None:
-    async with turn.deps.database.transaction() as session:
-        await ops.update_draft(
-            session,
-            actor_id=turn.member.id,
-            broadcast_id=broadcast_id,
-            remove_attachment=True,
-            now=turn.deps.clock(),
-        )
+    await draft.change(turn, broadcast_id, remove_attachment=True)
     await turn.toast(turn.t("Bijlage weggehaald."))
     await draft.to_step(turn, broadcast_id, "text")
 

@@ -83,6 +83,18 @@ async def stopped(turn: Turn, broadcast_id: int | None) -> None:
     await turn.show(turn.t("Gestopt. Er is niets verstuurd."))
 
 
+async def change(turn: Turn, broadcast_id: int, **changes: Any) -> Broadcast:
+    """Change the draft (``ops.update_draft``'s text, attachment or audience)."""
+    async with turn.deps.database.transaction() as session:
+        return await ops.update_draft(
+            session,
+            actor_id=turn.member.id,
+            broadcast_id=broadcast_id,
+            now=turn.deps.clock(),
+            **changes,
+        )
+
+
 async def load(turn: Turn, broadcast_id: int) -> Broadcast:
     """The draft, refused once it was confirmed or stopped."""
     async with turn.deps.database.read() as session:

@@ -40,15 +40,8 @@ async def present(turn: Turn, broadcast_id: int, note: str = "") -> None:
     """Go to the preview: what was chosen (on the menu the button was on), the message as people
     will get it, then how many and the buttons."""
     t = turn.t
-    async with turn.deps.database.read() as session:
-        broadcast = await ops.get_broadcast(
-            session, actor_id=turn.member.id, broadcast_id=broadcast_id
-        )
-        if broadcast.status is not BroadcastStatus.DRAFT:
-            raise ops.BroadcastNotDraft()
-        audience = await draft.describe_audience(session, t, broadcast.audience)
-    dialog = await draft.at(turn, broadcast_id, "preview")
-    if dialog is None:
+    broadcast, count, audience = await _read(turn, broadcast_id)
+    if await draft.at(turn, broadcast_id, "preview") is None:
         return
     if turn.update.callback_query is not None:
         await turn.show(t("Voor: {audience}", audience=audience))
@@ -67,20 +60,20 @@ async def present(turn: Turn, broadcast_id: int, note: str = "") -> None:
         )
         return
     lines = [note] if note else []
-    lines.append(t("☝️ Zo ziet je bericht eruit."))
-    text, buttons = await _control(turn, broadcast_id)
-    await turn.say("\n".join([*lines, text]), buttons)
+    lines += [t("☝️ Zo ziet je bericht eruit."), _recipients(turn, count, audience)]
+    await turn.say("\n".join(lines), _buttons(turn, broadcast_id))
 
 
 async def ask_preview(turn: Turn, dialog: DialogState, notice: str) -> None:
     """The preview's question again, in place (e.g. "◀ Terug" from "when")."""
-    text, buttons = await _control(turn, dialog.answer("broadcast"))
-    await turn.show(f"{notice}\n\n{text}" if notice else text, buttons)
+    broadcast_id = int(dialog.answer("broadcast"))
+    _, count, audience = await _read(turn, broadcast_id)
+    text = _recipients(turn, count, audience)
+    await turn.show(f"{notice}\n\n{text}" if notice else text, _buttons(turn, broadcast_id))
 
 
-async def _control(turn: Turn, broadcast_id: int) -> tuple[str, Buttons]:
-    """How many it goes to, and the buttons: now, later, back, cancel."""
-    t = turn.t
+async def _read(turn: Turn, broadcast_id: int) -> tuple[Broadcast, int, str]:
+    """The draft, how many it would reach now, and who they are in words."""
     async with turn.deps.database.read() as session:
         broadcast = await ops.get_broadcast(
             session, actor_id=turn.member.id, broadcast_id=broadcast_id
@@ -88,23 +81,29 @@ async def _control(turn: Turn, broadcast_id: int) -> tuple[str, Buttons]:
         if broadcast.status is not BroadcastStatus.DRAFT:
             raise ops.BroadcastNotDraft()
         count = await ops.preview(session, broadcast.id, turn.deps.clock())
-        audience = await draft.describe_audience(session, t, broadcast.audience)
-    text = t.plural(
+        audience = await draft.describe_audience(session, turn.t, broadcast.audience)
+    return broadcast, count, audience
+
+
+def _recipients(turn: Turn, count: int, audience: str) -> str:
+    return turn.t.plural(
         "Naar <b>{n}</b> persoon: {audience}.",
         "Naar <b>{n}</b> mensen: {audience}.",
         count,
         audience=audience,
     )
-    i = broadcast.id
-    buttons = [
-        [turn.button(t("📨 Nu versturen"), on_send_now, i)],
-        [turn.button(t("🕒 Later versturen"), on_later, i)],
+
+
+def _buttons(turn: Turn, broadcast_id: int) -> Buttons:
+    t = turn.t
+    return [
+        [turn.button(t("📨 Nu versturen"), on_send_now, broadcast_id)],
+        [turn.button(t("🕒 Later versturen"), on_later, broadcast_id)],
         [
-            turn.button(t("◀ Terug"), draft.on_audience_menu, i),
-            turn.button(t("✖ Annuleren"), draft.on_stop, i),
+            turn.button(t("◀ Terug"), draft.on_audience_menu, broadcast_id),
+            turn.button(t("✖ Annuleren"), draft.on_stop, broadcast_id),
         ],
     ]
-    return text, buttons
 
 
 async def send_as_people_see_it(bot: Bot, chat_id: int, broadcast: Broadcast) -> Message:
