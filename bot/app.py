@@ -185,11 +185,10 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # and the text fallbacks, so their buttons and typed answers reach them first.
     application.add_handler(programme.conversation(application))
     application.add_handler(CallbackQueryHandler(on_button))
-    # What an organiser types or sends while composing a /bericht: before the fallbacks below.
-    application.add_handler(broadcasts.input_handler(application))
-    # Typed text for a dialog (bot/dialogs.py: the check-in code, an idea, a question), and
+    # Typed text for a dialog (bot/dialogs.py: the check-in code, an idea, a question, a
+    # /bericht), a photo or document a dialog's step takes (a /bericht's attachment), and
     # /stop, /terug: after the handlers above that still keep their own state, before the
-    # fallbacks below (typed text without a dialog goes to them from there).
+    # programme files and the fallbacks below (what no dialog takes goes on to them).
     for handler in dialogs.handlers():
         application.add_handler(handler)
     # A .toml or .ics programme file: before the general fallbacks below.

@@ -18,7 +18,6 @@ from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
-from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
 from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
 from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
@@ -68,7 +67,6 @@ FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
 FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(IDEAS_ACTIONS)
 FEATURE_ACTIONS.append(ROLES_ACTIONS)
-FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)
 for _feature in FEATURE_ACTIONS:
     ACTIONS.update(_feature)

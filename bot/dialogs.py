@@ -24,7 +24,9 @@ text)`` gets what the member typed, ``choose(turn, dialog, value)`` the value of
 ``choice``; each either asks again with a notice (``ask``), moves on (``go``), or ends
 (``finishing``: the flow's last write and the end of the dialog in one transaction). A button of
 the flow's own (``actions``) can do the same (``current`` finds the dialog it belongs to).
-``begin`` starts a flow; a dialog the member had ends with it.
+``begin`` starts a flow; a dialog the member had ends with it. A step that also takes a photo
+or a document says so with ``take_message(turn, dialog, message)``; at any other step such a
+message goes on to the handlers after the engine's (a programme file to import, say).
 
 What the engine does for every flow:
 
@@ -64,6 +66,7 @@ Ask = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, noti
 Take = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, typed text)
 Choose = Callable[[Turn, DialogState, str], Awaitable[None]]  # (turn, dialog, the button's value)
 Leave = Callable[[Turn, DialogState], Awaitable[None]]  # (turn, the dialog that ended)
+TakeMessage = Callable[[Turn, DialogState, Message], Awaitable[None]]  # a photo or document
 
 # What people type instead of pressing a button (flows with ``typed_words``).
 TYPED_STOP = {"stop", "stoppen", "cancel", "quit"}
@@ -84,6 +87,9 @@ class Step:
     # A ``choice`` button of this step was pressed (its value); it only reaches this step while
     # the dialog is at it, so a button of an earlier question changes nothing.
     choose: Choose | None = None
+    # A photo or document sent at this step (with its caption, if any); None: the message is
+    # not for the dialog and goes on to the handlers after the engine's.
+    take_message: TakeMessage | None = None
 
 
 @dataclass(frozen=True)
@@ -158,10 +164,11 @@ async def go(
     answers: Mapping[str, Any] | None = None,
     *,
     remember: bool = True,
+    ask: bool = True,
 ) -> DialogState | None:
-    """Move on to ``step`` with ``answers`` added, and ask its question. ``remember``: "◀ Terug"
-    there returns here. None if the dialog had moved on meanwhile (the member was shown where
-    it stands now)."""
+    """Move on to ``step`` with ``answers`` added, and ask its question (``ask``: the flow shows
+    it itself). ``remember``: "◀ Terug" there returns here. None if the dialog had moved on
+    meanwhile (the member was shown where it stands now)."""
     try:
         async with turn.deps.database.transaction() as session:
             moved = await store.advance(
@@ -177,7 +184,8 @@ async def go(
         await _crossed(turn)
         return None
     turn.dialog = moved
-    await ask_again(turn, moved)
+    if ask:
+        await ask_again(turn, moved)
     return moved
 
 
@@ -216,6 +224,11 @@ def back_and_stop(turn: Turn, dialog: DialogState) -> list[InlineKeyboardButton]
     ]
 
 
+def stop_button(turn: Turn, dialog: DialogState, label: str = "") -> InlineKeyboardButton:
+    """The generic "✖ Stop" alone (``label``: another word for it, e.g. "✖ Annuleren")."""
+    return turn.button(label or turn.t("✖ Stop"), STOP, dialog.token, dialog.step)
+
+
 def choice(turn: Turn, dialog: DialogState, label: str, value: str) -> InlineKeyboardButton:
     """A button that answers the dialog's current step with ``value`` (its ``choose``)."""
     return turn.button(label, CHOICE, dialog.token, dialog.step, value)
@@ -225,14 +238,52 @@ def choice(turn: Turn, dialog: DialogState, label: str, value: str) -> InlineKey
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Typed text and /stop, /terug. Add them after every other handler of typed text or of
-    these commands that is not on the engine yet, and before the generic fallbacks."""
+    """Typed text, a photo or document, and /stop, /terug. Add them after every other handler of
+    typed text or of these commands that is not on the engine yet, and before the generic
+    fallbacks and the handlers of documents (a photo or document a step does not take goes on
+    to the handlers after these)."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     return [
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_typed),
+        _MessageForDialog(private & (filters.PHOTO | filters.Document.ALL)),
         CommandHandler(STOP_COMMANDS, on_stop_command, filters=private),
         CommandHandler(BACK_COMMANDS, on_back_command, filters=private),
     ]
+
+
+class _MessageForDialog(MessageHandler):  # type: ignore[type-arg]
+    """A photo or document for the step the member is at (``Step.take_message``). python-telegram-
+    bot runs one handler per group, so a message no step takes is handed on here to the first
+    later handler of the group that wants it, as if this one had not matched."""
+
+    def __init__(self, message_filter: filters.BaseFilter) -> None:
+        super().__init__(message_filter, self._on_message)
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        turn = await begin_turn(update, context)
+        dialog = _active(turn)
+        step = _flow(dialog).steps.get(dialog.step) if dialog is not None else None
+        take = step.take_message if step is not None else None
+        if dialog is None or take is None:
+            await self._pass_on(update, context)
+            return
+        try:
+            await take(turn, dialog, update.message)
+        except DialogChanged:
+            await _crossed(turn)
+
+    async def _pass_on(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        application = context.application
+        handler_context: Any = context  # each handler is typed with the application's context
+        for group in application.handlers.values():
+            if self not in group:
+                continue
+            for handler in group[group.index(self) + 1 :]:
+                check = handler.check_update(update)
+                if check is not None and check is not False:
+                    await handler.handle_update(update, application, check, handler_context)
+                    return
 
 
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

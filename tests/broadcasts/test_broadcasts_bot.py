@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.handlers.broadcasts import STEPS_KEY, Steps
 from emulator import Entity, Message, Person
 from emulator.testing import tiny_png
 from models.broadcasts.entities import Broadcast, BroadcastStatus
@@ -278,7 +277,6 @@ async def test_the_draft_survives_a_restart(bw: BroadcastWorld):
     await bw.members(1)
     olga, _ = await bw.organiser()
     await start_with_text(bw, olga)
-    bw.application.bot_data[STEPS_KEY] = Steps()  # what a restart forgets
     offer = await olga.ask("/bericht")
     assert "Je was nog met een bericht bezig" in offer.content and "masterclass" in offer.content
     menu = await press(olga, offer, "Verder met dit bericht").edit()
