@@ -20,7 +20,6 @@ from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, 
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
-from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
 from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
 from models.errors import DomainError
 
@@ -65,7 +64,6 @@ ACTIONS: dict[str, Action] = {
 # participation; B broadcasts; I ideas and dialogue questions; D dialogs (back, stop).
 FEATURE_ACTIONS: list[dict[str, Action]] = []
 FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
-FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(IDEAS_ACTIONS)
 FEATURE_ACTIONS.append(ROLES_ACTIONS)
 FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
