@@ -11,6 +11,7 @@ reason (``steps``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -247,11 +248,7 @@ def _ask_capacity(turn: Turn, dialog: DialogState) -> Screen:
 
 
 async def _take_capacity(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
-    capacity: int | None
-    if answer.choice is not None:
-        capacity = None if answer.choice == "none" else small_number(answer.choice)
-    else:
-        capacity = when.parse_capacity(answer.text)
+    capacity = _number(answer, when.parse_capacity)
     changes: dict[str, Any] = {"capacity": capacity}
     share = dialog.answer("fair_share_per_network")
     if dialog.flow == NEW_EVENT and share and capacity and share > capacity:
@@ -312,11 +309,7 @@ def _ask_fairshare(turn: Turn, dialog: DialogState) -> Screen:
 
 
 async def _take_fairshare(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
-    share: int | None
-    if answer.choice is not None:
-        share = None if answer.choice == "none" else small_number(answer.choice)
-    else:
-        share = when.parse_number(answer.text, maximum=when.MAX_SEATS)
+    share = _number(answer, when.parse_number)
     capacity = dialog.answer("capacity")
     if share is not None and capacity is not None and share > capacity:
         raise InvalidEvent(N_("Er zijn meer plaatsen per netwerk dan plaatsen in totaal."))
@@ -352,14 +345,12 @@ async def _take_release(turn: Turn, dialog: DialogState, answer: Answer) -> Next
 
 
 def _ask_speakers(turn: Turn, dialog: DialogState) -> Screen:
-    label = turn.t("Weghalen") if dialog.flow == EDIT else turn.t("Overslaan")
     question = turn.t(
         "Wie spreken er of leiden het? Typ de namen, bijvoorbeeld <i>Sanne Peters (gemeente), "
         "Jos Hermans (Trajekt)</i>."
     )
     speakers = dialog.answer("speakers")
-    now = now_line(turn, dialog, escape(speakers or "") or None)
-    return screen(turn, dialog, question + now, [[choice(turn, dialog, label, "skip")]])
+    return _optional(turn, dialog, question, escape(speakers) if speakers else None)
 
 
 async def _take_speakers(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
@@ -368,15 +359,14 @@ async def _take_speakers(turn: Turn, dialog: DialogState, answer: Answer) -> Nex
 
 
 def _ask_description(turn: Turn, dialog: DialogState) -> Screen:
-    label = turn.t("Weghalen") if dialog.flow == EDIT else turn.t("Overslaan")
     question = turn.t(
         "Waar gaat het over? Typ een korte beschrijving: wat mensen er leren of bespreken, en "
         "voor wie het is."
     )
     description = dialog.answer("description")
-    current = escape(short(description, 120)) if description else None
-    now = now_line(turn, dialog, current)
-    return screen(turn, dialog, question + now, [[choice(turn, dialog, label, "skip")]])
+    return _optional(
+        turn, dialog, question, escape(short(description, 120)) if description else None
+    )
 
 
 async def _take_description(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
@@ -384,32 +374,20 @@ async def _take_description(turn: Turn, dialog: DialogState, answer: Answer) -> 
     return Next({"description": _at_most(text, DESCRIPTION_MAX)})
 
 
-KIND = Question(_ask_kind, _take_kind)
-TITLE = Question(_ask_title, _take_title)
-START = Question(_ask_start, _take_start)
-END = Question(_ask_end, _take_end)
-PLACE = Question(_ask_place, _take_place)
-LINK = Question(_ask_link, _take_link)
-CAPACITY = Question(_ask_capacity, _take_capacity)
-DEADLINE = Question(_ask_deadline, _take_deadline)
-FAIRSHARE = Question(_ask_fairshare, _take_fairshare)
-RELEASE = Question(_ask_release, _take_release)
-SPEAKERS = Question(_ask_speakers, _take_speakers)
-DESCRIPTION = Question(_ask_description, _take_description)
 # Every field question by its step name.
 FIELDS = {
-    "kind": KIND,
-    "title": TITLE,
-    "start": START,
-    "end": END,
-    "place": PLACE,
-    "link": LINK,
-    "capacity": CAPACITY,
-    "deadline": DEADLINE,
-    "fairshare": FAIRSHARE,
-    "release": RELEASE,
-    "speakers": SPEAKERS,
-    "description": DESCRIPTION,
+    "kind": Question(_ask_kind, _take_kind),
+    "title": Question(_ask_title, _take_title),
+    "start": Question(_ask_start, _take_start),
+    "end": Question(_ask_end, _take_end),
+    "place": Question(_ask_place, _take_place),
+    "link": Question(_ask_link, _take_link),
+    "capacity": Question(_ask_capacity, _take_capacity),
+    "deadline": Question(_ask_deadline, _take_deadline),
+    "fairshare": Question(_ask_fairshare, _take_fairshare),
+    "release": Question(_ask_release, _take_release),
+    "speakers": Question(_ask_speakers, _take_speakers),
+    "description": Question(_ask_description, _take_description),
 }
 
 
@@ -429,6 +407,20 @@ def small_number(value: str) -> int:
     if not value.isdigit() or len(value) > 4:
         raise InvalidCallback(f"not a small number: {value!r}")
     return int(value)
+
+
+def _optional(turn: Turn, dialog: DialogState, question: str, current: str | None) -> Screen:
+    """A question that may stay unanswered: skipped (a new event), or emptied (a change)."""
+    label = turn.t("Weghalen") if dialog.flow == EDIT else turn.t("Overslaan")
+    now = now_line(turn, dialog, current)
+    return screen(turn, dialog, question + now, [[choice(turn, dialog, label, "skip")]])
+
+
+def _number(answer: Answer, parse: Callable[[str], int | None]) -> int | None:
+    """A number of seats, pressed ("none": no limit) or typed."""
+    if answer.choice is None:
+        return parse(answer.text)
+    return None if answer.choice == "none" else small_number(answer.choice)
 
 
 def _days_before(turn: Turn, start: datetime, days: str) -> datetime:

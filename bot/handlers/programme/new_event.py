@@ -9,13 +9,9 @@ answer and returns to the preview.
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
 from bot import dialogs
 from bot.actions import action
-from bot.context import Turn, begin_turn
-from bot.handlers.for_organisers import explain, is_organiser
+from bot.context import Turn
 from bot.handlers.programme import admin_card
 from bot.handlers.programme.fields import FIELD_LABELS, FIELD_STEP, FIELDS
 from bot.handlers.programme.steps import (
@@ -26,13 +22,16 @@ from bot.handlers.programme.steps import (
     Question,
     Rules,
     Screen,
+    begin_for_organisers,
     choice,
+    command,
     draft,
     event_draft,
     next_step,
     programme_flow,
     screen,
     stored,
+    summary,
 )
 from buurtagenda.i18n import N_
 from models.dialogs.entities import DialogState
@@ -54,17 +53,9 @@ ORDER = [
 ]
 
 
-async def new_event_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await on_new(await begin_turn(update, context))
-
-
 @action("EN")
 async def on_new(turn: Turn) -> None:
-    if not await is_organiser(turn):
-        await explain(turn, "nieuw")
-        return
-    await turn.toast()
-    await dialogs.begin(turn, NEW_EVENT_FLOW, "kind")
+    await begin_for_organisers(turn, NEW_EVENT_FLOW, "kind", command="nieuw")
 
 
 def _header(turn: Turn, dialog: DialogState) -> str:
@@ -87,19 +78,13 @@ async def _after(turn: Turn, dialog: DialogState, following: Next) -> None:
 
 def _ask_preview(turn: Turn, dialog: DialogState) -> Screen:
     t = turn.t
-    lines = [
-        _header(turn, dialog),
-        t("Zo komt het eruit te zien. Klopt alles?"),
-        "",
-        admin_card.preview_text(turn, event_draft(draft(dialog))),
-    ]
     rows = [
         [choice(turn, dialog, t("📣 Publiceren"), "publish")],
         [choice(turn, dialog, t("💾 Bewaren als concept"), "draft")],
         [choice(turn, dialog, t("✏️ Wijzigen"), "change")],
-        dialogs.back_and_stop(turn, dialog),
     ]
-    return "\n".join(lines), rows
+    preview = admin_card.preview_text(turn, event_draft(draft(dialog)))
+    return summary(turn, dialog, t("Zo komt het eruit te zien. Klopt alles?"), preview, rows)
 
 
 async def _take_preview(turn: Turn, dialog: DialogState, answer: Answer) -> Next | None:
@@ -156,3 +141,4 @@ NEW_EVENT_FLOW = programme_flow(
     actions=["EN"],
     commands=["nieuw", "new"],
 )
+new_event_command = command(on_new)

@@ -11,7 +11,7 @@ from bot import dialogs
 from bot.actions import EventCode, action
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.programme import admin_card, edit
-from bot.handlers.programme.fields import DESCRIPTION, LINK, PLACE, START, TITLE, reason_text
+from bot.handlers.programme.fields import FIELDS, reason_text
 from bot.handlers.programme.steps import (
     PROPOSAL,
     REJECT,
@@ -23,9 +23,11 @@ from bot.handlers.programme.steps import (
     draft,
     event_draft,
     for_organisers,
+    heading,
     in_order,
     programme_flow,
     screen,
+    summary,
 )
 from buurtagenda.i18n import N_
 from models.dialogs.entities import DialogState
@@ -55,23 +57,13 @@ async def propose_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await dialogs.begin(turn, PROPOSAL_FLOW, "title")
 
 
-def _header(turn: Turn, _dialog: DialogState) -> str:
-    return turn.t("<b>Uitwisseling voorstellen</b>")
-
-
 def _ask_send(turn: Turn, dialog: DialogState) -> Screen:
     t = turn.t
-    lines = [
-        _header(turn, dialog),
-        t("Dit stuur je naar de organisatoren. Klopt alles?"),
-        "",
-        admin_card.preview_text(turn, event_draft(draft(dialog), kind=EventKind.UITWISSELING)),
-    ]
-    rows = [
-        [choice(turn, dialog, t("📨 Voorstel versturen"), "send")],
-        dialogs.back_and_stop(turn, dialog),
-    ]
-    return "\n".join(lines), rows
+    preview = admin_card.preview_text(turn, event_draft(draft(dialog), kind=EventKind.UITWISSELING))
+    rows = [[choice(turn, dialog, t("📨 Voorstel versturen"), "send")]]
+    return summary(
+        turn, dialog, t("Dit stuur je naar de organisatoren. Klopt alles?"), preview, rows
+    )
 
 
 async def _take_send(turn: Turn, dialog: DialogState, answer: Answer) -> None:
@@ -94,13 +86,9 @@ async def _take_send(turn: Turn, dialog: DialogState, answer: Answer) -> None:
 
 PROPOSAL_FLOW = programme_flow(
     PROPOSAL,
-    Rules(_header, in_order(ORDER)),
+    Rules(heading(N_("<b>Uitwisseling voorstellen</b>")), in_order(ORDER)),
     {
-        "title": TITLE,
-        "start": START,
-        "place": PLACE,
-        "link": LINK,
-        "description": DESCRIPTION,
+        **{step: FIELDS[step] for step in ("title", "start", "place", "link", "description")},
         "send": Question(_ask_send, _take_send),
     },
     ended=N_("Je voorstel is gestopt; er is niets verstuurd."),

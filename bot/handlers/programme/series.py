@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
 from bot import dialogs
 from bot.actions import action
-from bot.context import Turn, begin_turn, escape
-from bot.handlers.for_organisers import explain, is_organiser
+from bot.context import Turn, escape
 from bot.handlers.programme import admin_card
 from bot.handlers.programme.fields import place_text
 from bot.handlers.programme.steps import (
@@ -22,10 +18,14 @@ from bot.handlers.programme.steps import (
     Question,
     Rules,
     Screen,
+    begin_for_organisers,
     choice,
+    command,
+    heading,
     in_order,
     programme_flow,
     screen,
+    summary,
 )
 from bot.render import KIND_ICONS, KIND_LABELS, short
 from buurtagenda import when
@@ -43,21 +43,9 @@ SERIES_KINDS = {
 SERIES_DURATION_MINUTES = 120
 
 
-async def series_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await on_new_series(await begin_turn(update, context))
-
-
 @action("EZ")
 async def on_new_series(turn: Turn) -> None:
-    if not await is_organiser(turn):
-        await explain(turn, "reeks")
-        return
-    await turn.toast()
-    await dialogs.begin(turn, SERIES_FLOW, "series_kind")
-
-
-def _header(turn: Turn, _dialog: DialogState) -> str:
-    return turn.t("<b>Reeks plannen</b>")
+    await begin_for_organisers(turn, SERIES_FLOW, "series_kind", command="reeks")
 
 
 def _ask_kind(turn: Turn, dialog: DialogState) -> Screen:
@@ -121,20 +109,16 @@ async def _take_place(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
 def _ask_confirm(turn: Turn, dialog: DialogState) -> Screen:
     t = turn.t
     kind, _cadence = SERIES_KINDS[dialog.answer("series_kind")]
-    lines = [
-        _header(turn, dialog),
-        t("Deze data maak ik aan, als concept (onderwerp nog te bepalen):"),
-        "",
-    ]
     moments = _coming_dates(
         turn, dialog.answer("series_kind"), dialog.answer("year"), dialog.answer("local_time")
     )
-    lines += [f"• {t.moment(moment)}" for moment in moments]
+    lines = [f"• {t.moment(moment)}" for moment in moments]
     lines += ["", f"{KIND_ICONS[kind]} {t(KIND_LABELS[kind])}"]
     if dialog.answer("location"):
         lines.append(f"📍 {escape(dialog.answer('location'))}")
-    rows = [[choice(turn, dialog, t("✅ Aanmaken"), "create")], dialogs.back_and_stop(turn, dialog)]
-    return "\n".join(lines), rows
+    intro = t("Deze data maak ik aan, als concept (onderwerp nog te bepalen):")
+    rows = [[choice(turn, dialog, t("✅ Aanmaken"), "create")]]
+    return summary(turn, dialog, intro, "\n".join(lines), rows)
 
 
 async def _take_confirm(turn: Turn, dialog: DialogState, answer: Answer) -> None:
@@ -185,7 +169,7 @@ def _coming_dates(turn: Turn, series_kind: str, year: int, local_time: str) -> l
 
 SERIES_FLOW = programme_flow(
     SERIES,
-    Rules(_header, in_order(ORDER)),
+    Rules(heading(N_("<b>Reeks plannen</b>")), in_order(ORDER)),
     {
         "series_kind": Question(_ask_kind, _take_kind),
         "series_year": Question(_ask_year, _take_year),
@@ -197,3 +181,4 @@ SERIES_FLOW = programme_flow(
     actions=["EZ"],
     commands=["reeks", "series"],
 )
+series_command = command(on_new_series)

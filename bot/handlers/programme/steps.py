@@ -20,18 +20,19 @@ back as datetimes, ``stored`` turns values into what the answers can hold.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import ContextTypes
 
 from bot import dialogs
 from bot.actions import Handler, Token, action
-from bot.context import Buttons, Turn
-from bot.handlers.for_organisers import explain
+from bot.context import Buttons, Turn, begin_turn
+from bot.handlers.for_organisers import explain, is_organiser
 from buurtagenda.i18n import N_
 from models.dialogs.entities import DialogState
 from models.dialogs.operations import DialogChanged
@@ -58,6 +59,7 @@ BRANCH_OF = {"link": "place", "release": "fairshare"}
 _MOMENTS = ("starts_at", "ends_at", "registration_deadline", "fair_share_until", "original_start")
 
 Screen = tuple[str, Buttons]
+CommandCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,17 @@ def header(turn: Turn, dialog: DialogState) -> str:
     return RULES[dialog.flow].header(turn, dialog)
 
 
+def heading(msgid: str) -> Callable[[Turn, DialogState], str]:
+    """``Rules.header`` for a flow whose heading is the same at every step."""
+    return lambda turn, _dialog: turn.t(msgid)
+
+
+def summary(turn: Turn, dialog: DialogState, intro: str, body: str, rows: Buttons) -> Screen:
+    """The last question of a flow: what will be saved or sent (``body``), and the buttons."""
+    text = "\n".join([header(turn, dialog), intro, "", body])
+    return text, [*rows, dialogs.back_and_stop(turn, dialog)]
+
+
 def now_line(turn: Turn, dialog: DialogState, value: str | None) -> str:
     """ "Nu: …" when a value is being changed (an event's card, or a new event's preview)."""
     if not RULES[dialog.flow].shows_now(dialog):
@@ -250,7 +263,25 @@ def with_told(turn: Turn, notice: str, notifications: Sequence[OutboxMessage]) -
     return f"{notice} {told}"
 
 
-# --- buttons for organisers ---------------------------------------------------------------------
+# --- for organisers only ------------------------------------------------------------------------
+
+
+def command(button: Callable[[Turn], Awaitable[None]]) -> CommandCallback:
+    """The command that does what ``button`` (a button without arguments) does."""
+
+    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await button(await begin_turn(update, context))
+
+    return typed
+
+
+async def begin_for_organisers(turn: Turn, flow: dialogs.Flow, step: str, command: str) -> None:
+    """Start ``flow`` for an organiser; a member hears what ``command`` is for instead."""
+    if not await is_organiser(turn):
+        await explain(turn, command)
+        return
+    await turn.toast()
+    await dialogs.begin(turn, flow, step)
 
 
 def for_organisers(command: str = "programma") -> Callable[[Handler], Handler]:
