@@ -14,12 +14,20 @@ from models.clock import FrozenClock
 from models.db import Database
 from models.dialogs.operations import stored_dialog
 from models.events.entities import Event, EventKind, EventStatus
+from models.events.operations import EventDraft, cancel_event
+from models.events.proposals import approve_proposal, propose_exchange_session
 from models.members.entities import Affiliation, Member, Role
 from models.members.operations import ensure_member, set_affiliation
 from tests.bot.conftest import World, labels, press
 from tests.dialogs.test_dialogs_bot import answering, service
-from tests.factories import make_event
-from tests.organisers.test_programme_bot import events, person_with_role, start_new_event, world
+from tests.factories import make_event, make_member
+from tests.organisers.test_programme_bot import (
+    events,
+    person_with_role,
+    programme_card,
+    start_new_event,
+    world,
+)
 
 __all__ = ["world"]  # the fixture, with sending paced for a whole conversation
 
@@ -163,3 +171,41 @@ async def test_a_command_or_another_features_button_ends_a_new_event_with_a_word
     assert "Wat voor bijeenkomst" in kinds.content
     assert [event.title for event in await events(world)] == ["Buurtbudget"]
     del moment
+
+
+async def test_a_stale_card_refuses_with_a_toast_and_begins_nothing(world: World) -> None:
+    """Buttons of a card that is out of date: the refusal as a toast (bot/errors.py), and no
+    question is asked, so what is typed next is ordinary text."""
+    event = await make_event(world.db, world.clock(), title="Buurtbudget")
+    bea = await make_member(world.db, name="Bea", network="wyck")
+    async with world.db.transaction() as session:
+        proposal = await propose_exchange_session(
+            session,
+            member_id=bea.id,
+            draft=EventDraft(
+                kind=EventKind.UITWISSELING,
+                title="Samen de straat vergroenen",
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+            ),
+            now=world.clock(),
+        )
+    olga = await person_with_role(world, "Olga")
+    card = await programme_card(olga, "Buurtbudget")
+    proposal_card = await programme_card(olga, "Samen de straat")
+    async with world.db.transaction() as session:
+        organiser_id = await session.scalar(select(Member.id).where(Member.telegram_id == olga.id))
+        assert organiser_id is not None
+        await cancel_event(
+            session, event_id=event.id, actor_id=organiser_id, reason="Ziek", now=world.clock()
+        )
+        await approve_proposal(
+            session, actor_id=organiser_id, event_id=proposal.id, now=world.clock()
+        )
+    for message, label, refusal in (
+        (card, "Verplaatsen", "Deze bijeenkomst is geannuleerd; er valt niets meer te wijzigen."),
+        (card, "Annuleren", "Deze bijeenkomst is geannuleerd; er valt niets meer te wijzigen."),
+        (proposal_card, "Afwijzen", "Over dit voorstel is al besloten."),
+    ):
+        assert (await press(olga, message, label).answer()).text == refusal, label
+        assert "Ik begrijp niet goed" in (await olga.ask("Nieuwe titel")).content
