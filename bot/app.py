@@ -152,8 +152,6 @@ class _BuurtagendaApplication(Application):  # type: ignore[type-arg]
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
-    # Another command leaves a /nieuw, /reeks or /voorstel conversation (it only forgets it).
-    application.add_handler(programme.leave_on_command(), group=-2)
     application.add_handler(TypeHandler(Update, _flood_guard), group=-1)
     private = PRIVATE & NEW_MESSAGE
     commands = [
@@ -171,6 +169,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["vraag", "question"], ideas.vraag),
         (["vragen"], ideas.vragen),
         (["programma", "programme"], programme.programme),
+        (["nieuw", "new"], programme.new_event_command),
+        (["reeks", "series"], programme.series_command),
+        (["voorstel", "propose"], programme.propose_command),
         (["deelnemers"], attendance.attendees_command),
         (["deelname"], attendance.participation_command),
         (["ikbenerbij", "checkin"], attendance.check_in_command),
@@ -181,9 +182,6 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))
-    # Conversations (/nieuw, /reeks, /voorstel, changing an event): before the button router
-    # and the text fallbacks, so their buttons and typed answers reach them first.
-    application.add_handler(programme.conversation(application))
     application.add_handler(CallbackQueryHandler(on_button))
     # Typed text for a dialog (bot/dialogs.py: the check-in code, an idea, a question, a
     # /bericht), a photo or document a dialog's step takes (a /bericht's attachment), and

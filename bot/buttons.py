@@ -19,7 +19,6 @@ from bot.context import Turn, begin_turn
 from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
-from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
 from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
 from models.errors import DomainError
 
@@ -64,7 +63,6 @@ ACTIONS: dict[str, Action] = {
 # participation; B broadcasts; I ideas and dialogue questions; D dialogs (back, stop).
 FEATURE_ACTIONS: list[dict[str, Action]] = []
 FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
-FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(IDEAS_ACTIONS)
 FEATURE_ACTIONS.append(ROLES_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)

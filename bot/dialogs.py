@@ -414,7 +414,11 @@ async def _pressed(turn: Turn, callback: Callback) -> DialogState | None:
     token, step = callback.arg(0), callback.arg(1)
     dialog = _active(turn)
     if dialog is None:
-        await turn.toast(turn.t("Dit gesprek is al afgelopen; er is niets opgeslagen."))
+        # Said twice: the toast for the tap, and in place of the dead question, whose buttons
+        # would otherwise keep inviting taps (after a stop, a lapse or a restart).
+        gone = turn.t("Dit gesprek is al afgelopen; er is niets opgeslagen.")
+        await turn.toast(gone)
+        await turn.show(gone)
         return None
     if (dialog.token, dialog.step) != (token, step):
         await turn.toast(turn.t("Die knop hoort bij een eerdere vraag; kijk bij de laatste."))
