@@ -96,8 +96,8 @@ from models.events.series import (
     update_series,
 )
 from models.members.entities import Affiliation, Member
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import OutboxMessage
-from models.registrations.operations import require_organiser
 
 TIMEOUT = timedelta(minutes=30)
 KEY = "programme_conversation"  # in context.user_data

@@ -21,16 +21,14 @@ from models.events.entities import Event, EventKind, EventStatus
 from models.events.uids import new_event_uid
 from models.networks.entities import Network
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
+from models.registrations.changes import fill_free_seats
 from models.registrations.entities import ACTIVE, Registration
-from models.registrations.operations import (
-    fill_free_seats,
-    lock_event,
-    require_organiser,
-    seats_held,
-)
+from models.registrations.locks import lock_event
 from models.registrations.policy import RegistrationPolicy
+from models.registrations.seats import seats_held
 from models.reminders.operations import sync_event_reminders
 
 TITLE_MAX = 200

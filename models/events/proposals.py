@@ -24,9 +24,10 @@ from models.events.operations import AUDIT_FIELDS, EventDraft, _validate, new_pu
 from models.events.uids import new_event_uid
 from models.members.entities import Affiliation, Member
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import NotificationKind
 from models.outbox.operations import enqueue
-from models.registrations.operations import lock_event, require_organiser
+from models.registrations.locks import lock_event
 
 # A network proposes a handful at a time; more waiting proposals than this is a mistake or spam.
 MAX_PENDING_PER_MEMBER = 3

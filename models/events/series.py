@@ -27,8 +27,8 @@ from models.errors import N_, DomainError, EventCancelled, EventStarted, Invalid
 from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
 from models.events.operations import EventDraft, create_event, update_event
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import OutboxMessage
-from models.registrations.operations import require_organiser
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import AMSTERDAM
 

@@ -35,6 +35,7 @@ from models.events.operations import (
 )
 from models.networks.entities import Network
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import OutboxMessage
 from models.programme.toml_schema import (
     Entry,
@@ -44,7 +45,6 @@ from models.programme.toml_schema import (
     decode,
     parse_toml,
 )
-from models.registrations.operations import require_organiser
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import AMSTERDAM
 
