@@ -72,8 +72,8 @@ from buurtagenda import when
 from buurtagenda.i18n import N_
 from models.errors import DomainError, InvalidEvent, NotAllowed
 from models.events.entities import Cadence, Event, EventKind, EventStatus
+from models.events.limits import DESCRIPTION_MAX, LOCATION_MAX, REASON_MAX, SPEAKERS_MAX, TITLE_MAX
 from models.events.operations import (
-    TITLE_MAX,
     EventDraft,
     cancel_event,
     create_event,
@@ -104,10 +104,6 @@ KEY = "programme_conversation"  # in context.user_data
 ACTIVE = "active"
 END = ConversationHandler.END
 PER_PAGE = 6
-SPEAKERS_MAX = 400
-LOCATION_MAX = 300
-DESCRIPTION_MAX = 4000
-REASON_MAX = 1000
 SERIES_DURATION_MINUTES = 120
 
 # What people type instead of pressing a button.
