@@ -1,8 +1,11 @@
 """The domain of Buurtagenda: entities and the operations on them. No Telegram, no HTTP here.
 
 Where things are decided:
-- ``registrations/operations.py``: registering, the waitlist, offers, fair share, overrides;
-- ``events/operations.py``: the programme (create, publish, change, cancel);
+- ``registrations/``: registering, the waitlist, offers, fair share (``operations.py``), and
+  organisers' overrides and attendance (``organiser.py``), each carried out by ``changes.py``;
+- ``events/``: the programme (create, publish, change, cancel; series; proposals; text limits);
+- ``organisers/``: who may organise (``authorisation.require_organiser``), invitations, audit;
+- ``attendance/``: check-in (its window: ``window.py``), no-shows, participation;
 - ``members/operations.py``: members, their network, privacy (export, forget);
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
 - ``outbox/``: notifications as data, written in the same transaction as their cause;

@@ -41,12 +41,13 @@ from models.attendance.queries import (
     participation_csv,
     period_bounds,
 )
+from models.attendance.window import CHECK_IN_OPENS, check_in_open
 from models.dialogs.entities import DialogState
 from models.dialogs.operations import DialogChanged
 from models.errors import DomainError
 from models.events.entities import Event, EventKind
+from models.organisers.authorisation import require_organiser
 from models.registrations.entities import RegistrationStatus
-from models.registrations.operations import CHECK_IN_OPENS, require_organiser
 
 S = RegistrationStatus
 EVENTS_PER_PAGE = 6
@@ -219,7 +220,7 @@ def list_buttons(turn: Turn, listing: AttendeeList) -> Buttons:
     if event.is_published and now >= event.starts_at - CHECK_IN_OPENS and listing.seated:
         first.append(turn.button(t("✅ Inchecken"), "CI", code, 0))
     rows.append(first)
-    if event.is_published and attendance.check_in_open(event, now):
+    if event.is_published and check_in_open(event, now):
         rows.append([turn.button(t("🔢 Code voor de zaal"), "CK", code)])
     if event.is_published and now >= event.ends_at and listing.totals.confirmed:
         rows.append([turn.button(t("Afronden"), "CF", code)])

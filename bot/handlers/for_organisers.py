@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 from bot.context import Buttons, Turn, begin_turn
 from i18n.translate import N_
 from models.errors import NotAllowed
-from models.registrations.operations import require_organiser
+from models.organisers.authorisation import require_organiser
 
 T = TypeVar("T")
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, T]]

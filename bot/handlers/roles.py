@@ -41,6 +41,7 @@ from i18n.translate import N_
 from models.errors import DomainError
 from models.events.entities import EventKind, EventStatus
 from models.members.entities import Role
+from models.organisers.authorisation import require_organiser
 from models.organisers.operations import (
     DEEP_LINK_INVITATION,
     INVITATION_VALID,
@@ -59,7 +60,6 @@ from models.programme import (
     export_programme,
     plan_import,
 )
-from models.registrations.operations import require_organiser
 
 ActionHandler = Callable[[Turn, Callback], Awaitable[None]]
 MAX_FILE_BYTES = 1_000_000

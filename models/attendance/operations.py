@@ -1,6 +1,6 @@
 """Taking attendance: the code shown at the venue, checking in, and the no-shows afterwards.
 
-Check-in is open from an hour before the start (``CHECK_IN_OPENS``) until the end of the event.
+Check-in is open from an hour before the start until the end of the event (``window.py``).
 Organisers tap names (``mark_attendance``, through ``record_attendance``), or show a four-character
 code at the venue that attendees type into the bot (``check_in_self``). After the event,
 ``close_attendance`` records everyone with a seat who did not check in as a no-show.
@@ -17,12 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.attendance.queries import AttendeeList, attendee_list
+from models.attendance.window import check_in_open, check_in_opens_at
 from models.errors import N_, DomainError, EventCancelled, EventNotOpen, NotFound
 from models.events.entities import Event, EventStatus
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.registrations import operations as registrations
+from models.registrations.changes import Change, Outcome, carry_out
 from models.registrations.entities import Registration, RegistrationStatus
-from models.registrations.operations import CHECK_IN_OPENS, Outcome, lock_event, require_organiser
+from models.registrations.locks import lock_event
 from models.registrations.policy import RegistrationPolicy
 
 S = RegistrationStatus
@@ -72,10 +75,6 @@ def new_check_in_code() -> str:
 def normalise_code(text: str) -> str:
     """What someone typed ("k7p2", "K7 P2", "K-7-P-2") as a code; lookalikes are not guessed."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
-
-
-def check_in_open(event: Event, now: datetime) -> bool:
-    return event.starts_at - CHECK_IN_OPENS <= now < event.ends_at
 
 
 async def check_in_code(
@@ -156,7 +155,7 @@ async def check_in_self(
         candidates,
         key=lambda e: (not check_in_open(e, now), abs((e.starts_at - now).total_seconds())),
     )
-    if now < event.starts_at - CHECK_IN_OPENS:
+    if now < check_in_opens_at(event):
         raise CheckInNotYetOpen()
     if now >= event.ends_at:
         raise CheckInOver()
@@ -268,17 +267,9 @@ async def close_attendance(
         )
     ).all()
     marked = [registration for registration in seated if registration.status is S.CONFIRMED]
+    no_show = Change(S.NO_SHOW, "no_show", actor_id)
     for registration in marked:
-        await registrations._transition(
-            session,
-            event,
-            registration,
-            S.NO_SHOW,
-            now,
-            actor_id=actor_id,
-            reason="no_show",
-            policy=policy,
-        )
+        await carry_out(session, event, registration, no_show, now, policy, flush=False)
     if marked:
         await audit.record(
             session,

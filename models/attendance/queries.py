@@ -26,8 +26,8 @@ from models.events.entities import Event, EventKind, EventStatus
 from models.members.entities import Affiliation, Member
 from models.networks.entities import Network, NetworkKind
 from models.networks.reference import slugify
+from models.organisers.authorisation import require_organiser
 from models.registrations.entities import HOLDS_SEATS, Registration, RegistrationStatus
-from models.registrations.operations import require_organiser
 
 S = RegistrationStatus
 Translate = Callable[[str], str]

@@ -38,10 +38,10 @@ from models.events.entities import Event, EventStatus
 from models.members.entities import Member
 from models.networks.entities import Network
 from models.organisers.audit import record
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import note_due
 from models.registrations.entities import HOLDS_SEATS, Registration, RegistrationStatus
-from models.registrations.operations import require_organiser
 
 B = BroadcastStatus
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, str_enum, utcnow
+from models.events.limits import LOCATION_MAX, ONLINE_URL_MAX, SPEAKERS_MAX, TITLE_MAX
 from models.networks.entities import Network
 
 
@@ -39,7 +40,7 @@ class Series(Base):
     kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
     cadence: Mapped[Cadence] = mapped_column(str_enum(Cadence))
     # Defaults for the dated events the series makes; changing them asks "this one or all?".
-    location: Mapped[str | None] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(LOCATION_MAX))
     local_time: Mapped[str] = mapped_column(String(5), default="19:30")  # Europe/Amsterdam
     duration_minutes: Mapped[int] = mapped_column(default=120)
     capacity: Mapped[int | None]
@@ -62,13 +63,13 @@ class Event(Base):
     # Opaque code for deep links and posters (t.me/<bot>?start=e_<code>); never the database id.
     public_code: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    speakers: Mapped[str] = mapped_column(String(400), default="")
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")  # at most DESCRIPTION_MAX
+    speakers: Mapped[str] = mapped_column(String(SPEAKERS_MAX), default="")
     # The title is a placeholder: "nog te bepalen" until organisers choose the topic.
     topic_tbd: Mapped[bool] = mapped_column(default=False)
-    location: Mapped[str | None] = mapped_column(String(300))
-    online_url: Mapped[str | None] = mapped_column(String(500))
+    location: Mapped[str | None] = mapped_column(String(LOCATION_MAX))
+    online_url: Mapped[str | None] = mapped_column(String(ONLINE_URL_MAX))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     capacity: Mapped[int | None]

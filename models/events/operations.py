@@ -18,22 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, EventCancelled, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
+from models.events.limits import TEXT_FIELDS, check_length
 from models.events.uids import new_event_uid
 from models.networks.entities import Network
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
+from models.registrations.changes import fill_free_seats
 from models.registrations.entities import ACTIVE, Registration
-from models.registrations.operations import (
-    fill_free_seats,
-    lock_event,
-    require_organiser,
-    seats_held,
-)
+from models.registrations.locks import lock_event
 from models.registrations.policy import RegistrationPolicy
+from models.registrations.seats import seats_held
 from models.reminders.operations import sync_event_reminders
 
-TITLE_MAX = 200
 # Fields whose change people must hear about (and that make reminders move).
 NOTICE_FIELDS = ("starts_at", "ends_at", "location", "online_url")
 
@@ -57,6 +55,10 @@ class EventDraft:
     fair_share_until: datetime | None = None
     network_id: int | None = None
     series_id: int | None = None
+
+
+class EventNotChangeable(EventCancelled):
+    message = N_("Deze bijeenkomst is geannuleerd; er valt niets meer te wijzigen.")
 
 
 # What the audit log keeps of an event when it is created.
@@ -116,8 +118,7 @@ async def publish_event(
     if actor_id is not None:
         await require_organiser(session, actor_id)
     event = await lock_event(session, event_id)
-    if event.is_cancelled:
-        raise EventCancelled()
+    check_changeable(event)
     if event.status is EventStatus.DRAFT:
         event.status = EventStatus.PUBLISHED
         event.published_at = now
@@ -149,8 +150,7 @@ async def update_event(
     if actor_id is not None:
         await require_organiser(session, actor_id)
     event = await lock_event(session, event_id)
-    if event.is_cancelled:
-        raise EventCancelled()
+    check_changeable(event)
     allowed = {f.name for f in fields(EventDraft)}
     unknown = set(changes) - allowed
     if unknown:
@@ -207,8 +207,7 @@ async def cancel_event(
     """Cancel with a reason: everyone who is in is told, and no further reminders go out."""
     if actor_id is not None:
         await require_organiser(session, actor_id)
-    if not reason.strip():
-        raise InvalidEvent(N_("Geef een reden op, dan kunnen we die doorgeven."))
+    check_reason(reason)
     event = await lock_event(session, event_id)
     if event.is_cancelled:
         return event, []
@@ -291,10 +290,8 @@ def _validate(draft: EventDraft, now: datetime, *, existing: bool = False) -> No
     title = draft.title.strip()
     if not title:
         raise InvalidEvent(N_("Een bijeenkomst heeft een titel nodig."))
-    if len(title) > TITLE_MAX:
-        raise InvalidEvent(
-            N_("De titel is te lang (hoogstens {maximum} tekens)."), maximum=TITLE_MAX
-        )
+    for name in TEXT_FIELDS:
+        check_length(name, title if name == "title" else getattr(draft, name))
     for moment in (
         draft.starts_at,
         draft.ends_at,
@@ -320,6 +317,19 @@ def _validate(draft: EventDraft, now: datetime, *, existing: bool = False) -> No
         raise InvalidEvent(N_("De plaatsen per netwerk komen pas na het begin vrij."))
     if draft.online_url is not None and not draft.online_url.startswith(("https://", "http://")):
         raise InvalidEvent(N_("Een online link begint met https://"))
+
+
+def check_changeable(event: Event) -> None:
+    """A cancelled event stays as it was cancelled: no field changes, no publishing."""
+    if event.is_cancelled:
+        raise EventNotChangeable()
+
+
+def check_reason(reason: str) -> None:
+    """Why an event is cancelled (or a proposal rejected): everyone who is in reads it."""
+    if not reason.strip():
+        raise InvalidEvent(N_("Geef een reden op, dan kunnen we die doorgeven."))
+    check_length("reason", reason.strip())
 
 
 def _touch(event: Event, now: datetime) -> None:

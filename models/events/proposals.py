@@ -20,13 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import N_, DomainError, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
-from models.events.operations import AUDIT_FIELDS, EventDraft, _validate, new_public_code
+from models.events.operations import (
+    AUDIT_FIELDS,
+    EventDraft,
+    _validate,
+    check_reason,
+    new_public_code,
+)
 from models.events.uids import new_event_uid
 from models.members.entities import Affiliation, Member
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import NotificationKind
 from models.outbox.operations import enqueue
-from models.registrations.operations import lock_event, require_organiser
+from models.registrations.locks import lock_event
 
 # A network proposes a handful at a time; more waiting proposals than this is a mistake or spam.
 MAX_PENDING_PER_MEMBER = 3
@@ -132,8 +139,7 @@ async def reject_proposal(
 ) -> Event:
     """An organiser declines a proposal, with a reason the proposer will hear."""
     await require_organiser(session, actor_id)
-    if not reason.strip():
-        raise InvalidEvent(N_("Geef een reden op, dan kunnen we die doorgeven."))
+    check_reason(reason)
     event = await _pending(session, event_id)
     event.status = EventStatus.CANCELLED
     event.cancel_reason = reason.strip()
@@ -185,9 +191,14 @@ async def _pending(session: AsyncSession, event_id: int) -> Event:
     event = await lock_event(session, event_id)
     if event.proposed_by_id is None and event.status is not EventStatus.PROPOSED:
         raise NotFound()
+    check_undecided(event)
+    return event
+
+
+def check_undecided(event: Event) -> None:
+    """Approving or rejecting is for a proposal still waiting: once decided, it stays so."""
     if event.status is not EventStatus.PROPOSED:
         raise ProposalDecided()
-    return event
 
 
 __all__ = [
@@ -196,6 +207,7 @@ __all__ = [
     "ProposalDecided",
     "TooManyProposals",
     "approve_proposal",
+    "check_undecided",
     "my_proposals",
     "pending_proposals",
     "propose_exchange_session",

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models.errors import NotFound
 from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
 from models.members.entities import Member
+from models.organisers.authorisation import require_organiser
 from models.registrations import operations as registrations
 from models.registrations.entities import ACTIVE, Registration, RegistrationStatus, seats_held_sum
 from models.registrations.policy import RegistrationPolicy
@@ -260,7 +261,7 @@ async def registrations_by_network(
 
     from models.networks.entities import Network
 
-    await registrations.require_organiser(session, actor_id)
+    await require_organiser(session, actor_id)
     events = (
         await session.scalars(
             select(Event)
@@ -308,7 +309,7 @@ async def registrations_by_network(
 
 async def programme_events(session: AsyncSession, *, actor_id: int, now: datetime) -> list[Event]:
     """For organisers: coming events, drafts and proposals included, soonest first."""
-    await registrations.require_organiser(session, actor_id)
+    await require_organiser(session, actor_id)
     rows = await session.scalars(
         select(Event)
         .where(

@@ -23,12 +23,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.errors import N_, DomainError, EventCancelled, EventStarted, InvalidEvent, NotFound
+from models.errors import N_, DomainError, EventStarted, InvalidEvent, NotFound
 from models.events.entities import Cadence, Event, EventKind, EventStatus, Series
-from models.events.operations import EventDraft, create_event, update_event
+from models.events.limits import check_length
+from models.events.operations import EventDraft, check_changeable, create_event, update_event
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import OutboxMessage
-from models.registrations.operations import require_organiser
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import AMSTERDAM
 
@@ -108,6 +109,7 @@ async def create_series(
     if await session.scalar(select(Series.id).where(Series.title == series_title)) is not None:
         raise SeriesExists(title=series_title)
     location = (location or "").strip() or None
+    check_length("location", location)
     series = Series(
         title=series_title,
         kind=kind,
@@ -178,6 +180,7 @@ async def update_series(
         raise InvalidEvent(reason=", ".join(sorted(unknown)))
     if "location" in changes:
         changes = {**changes, "location": (changes["location"] or "").strip() or None}
+        check_length("location", changes["location"])
     _check_defaults(
         changes.get("local_time", series.local_time),
         changes.get("duration_minutes", series.duration_minutes),
@@ -188,8 +191,7 @@ async def update_series(
         event = await session.get(Event, event_id)
         if event is None or event.series_id != series.id:
             raise NotFound()
-        if event.is_cancelled:
-            raise EventCancelled()
+        check_changeable(event)
         if event.starts_at <= now:
             raise EventStarted()
         targets = [event]

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.errors import N_, DomainError, NotAllowed
 from models.events.entities import Event, EventStatus
 from models.feedback.entities import Feedback
+from models.organisers.authorisation import require_organiser
 from models.registrations.entities import Registration, RegistrationStatus
-from models.registrations.operations import require_organiser
 
 COMMENT_MAX = 2000
 # A typed message counts as the comment only shortly after the rating.

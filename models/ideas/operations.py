@@ -47,10 +47,11 @@ from models.ideas.entities import DialogueQuestion, Idea, IdeaStatus, IdeaVote
 from models.members.entities import Member
 from models.networks.entities import Network
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
 from models.registrations.entities import ACTIVE, Registration
-from models.registrations.operations import lock_event, require_organiser
+from models.registrations.locks import lock_event
 from models.registrations.policy import RegistrationPolicy
 
 IDEA_KINDS = (EventKind.MASTERCLASS, EventKind.UITWISSELING)

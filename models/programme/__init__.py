@@ -10,20 +10,20 @@ The TOML schema (version 1; ``examples/programma.toml`` is a full example)::
     soort = "masterclass"             # required: masterclass | dialoog | uitwisseling | workshop
     titel = "Omgevingswet: ..."       # required (at most 200 characters)
     onderwerp_nog_open = false        # true: the title is a placeholder, topic still to decide
-    sprekers = "Anhilde de Jong (procesmanager, Gemeente Maastricht)"
-    beschrijving = "..."              # text; several lines between triple quotes
+    sprekers = "Anhilde de Jong (procesmanager, Gemeente Maastricht)"  # at most 400 characters
+    beschrijving = "..."              # text (4000); several lines between triple quotes
     begin = 2027-02-11T19:30:00       # required; local time in `tijdzone` (or with an offset)
     einde = 2027-02-11T21:30:00       # required, or instead:
     duur = 120                        #   the length in minutes
-    locatie = "Stadhuis Maastricht, Markt 78"
-    online = "https://..."            # an online meeting link
+    locatie = "Stadhuis Maastricht, Markt 78"   # at most 300 characters
+    online = "https://..."            # an online meeting link (500)
     plaatsen = 40                     # capacity; left out: no maximum (for a new event)
     aanmelden_tot = 2027-02-09T19:30:00   # registration deadline
     per_netwerk = 3                   # fair share: at most this many seats per network ...
     per_netwerk_tot = 2027-02-04T19:30:00 # ... until this moment
     netwerk = "wyck"                  # an exchange session of one network (its slug)
     status = "gepubliceerd"           # concept | gepubliceerd (default) | geannuleerd
-    reden = "..."                     # with geannuleerd: what registered people are told
+    reden = "..."                     # with geannuleerd: what registered people are told (1000)
 
 Rules when importing (matched by ``uid``):
 
@@ -35,7 +35,10 @@ Rules when importing (matched by ``uid``):
 - ``status = "geannuleerd"`` cancels the event of that uid (only the uid is needed then); events
   that are not in the file are left alone;
 - events already over, and events cancelled in Buurtagenda, are not changed;
-- importing the same file twice changes nothing; a dry run (``plan_import``) changes nothing.
+- importing the same file twice changes nothing; a dry run (``plan_import``) changes nothing;
+- every entry is checked by the events' own rules (``models/events``: times, seats, the length
+  of each text) while the plan is made, so a dry run refuses what importing would refuse,
+  naming the entry and its line.
 
 ICS files (VEVENTs) are read the same way: UID, SUMMARY, DTSTART/DTEND (or DURATION) with their
 TZID (VTIMEZONE or Olson names), LOCATION, DESCRIPTION, URL (online link), STATUS (CANCELLED

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.events.entities import Event, EventStatus
+from models.organisers.authorisation import require_organiser
 from models.programme.importer import OWN_UID_SUFFIX
 from models.programme.toml_schema import (
     ENTRY_TABLE,
@@ -28,7 +29,6 @@ from models.programme.toml_schema import (
     toml_moment,
     toml_string,
 )
-from models.registrations.operations import require_organiser
 from models.reminders.policy import AMSTERDAM
 
 # The optional fields in the order people read them; the others come before and after.

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +31,14 @@ from models.events.operations import (
     EventDraft,
     _validate,
     cancel_event,
+    check_reason,
     create_event,
     publish_event,
     update_event,
 )
 from models.networks.entities import Network
 from models.organisers import audit
+from models.organisers.authorisation import require_organiser
 from models.outbox.entities import OutboxMessage
 from models.programme.toml_schema import (
     Entry,
@@ -44,7 +48,6 @@ from models.programme.toml_schema import (
     decode,
     parse_toml,
 )
-from models.registrations.operations import require_organiser
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import AMSTERDAM
 
@@ -341,6 +344,8 @@ def _plan_existing(
             plan.skipped.append(planned(note=SKIP_PAST))
         else:
             reason = entry.cancel_reason or DEFAULT_CANCEL_REASON
+            with _refused_as(entry):
+                check_reason(reason)
             plan.cancel.append(planned(cancel_reason=reason))
         return
     changes = [
@@ -363,8 +368,16 @@ def _plan_existing(
 
 
 def _check(entry: Entry, draft: EventDraft, now: datetime, *, existing: bool) -> None:
-    try:
+    with _refused_as(entry):
         _validate(draft, now, existing=existing)
+
+
+@contextmanager
+def _refused_as(entry: Entry) -> Iterator[None]:
+    """An event's rule refusing the entry, as a refusal of the file naming the entry (and its
+    line): what applying would refuse, the plan (the dry run) already refuses."""
+    try:
+        yield
     except DomainError as error:
         raise entry.error(N_("deze bijeenkomst kan zo niet."), cause=error) from None
 

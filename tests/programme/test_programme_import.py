@@ -364,3 +364,84 @@ async def test_errors_are_translatable_in_parts(db):
     rendered = raised.value.render(translate)
     assert seen == ["Bijeenkomst {number} (regel {line})", "onbekend veld „{key}”."]
     assert rendered == "»Bijeenkomst 1 (regel 2): »onbekend veld „zaal”."
+
+
+# --- the length of texts (models/events/limits.py), refused in the dry run already --------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            f'locatie = "{"x" * 301}"\n',
+            "Bijeenkomst 1 (regel 2): deze bijeenkomst kan zo niet. "
+            "De plek is te lang (hoogstens 300 tekens).",
+        ),
+        (
+            f'sprekers = "{"x" * 401}"\n',
+            "Bijeenkomst 1 (regel 2): deze bijeenkomst kan zo niet. "
+            "De tekst over de sprekers is te lang (hoogstens 400 tekens).",
+        ),
+        (
+            f'beschrijving = "{"x" * 4001}"\n',
+            "Bijeenkomst 1 (regel 2): deze bijeenkomst kan zo niet. "
+            "De beschrijving is te lang (hoogstens 4000 tekens).",
+        ),
+    ],
+)
+async def test_an_over_long_text_is_refused_in_a_dry_run_naming_entry_and_field(
+    db, extra, expected
+):
+    with pytest.raises(ProgrammeError) as raised:
+        async with db.read() as session:
+            await plan_import(session, GOOD_ENTRY + extra, NEW_YEAR)
+    assert str(raised.value) == expected
+    assert await events_in(db) == []
+
+
+async def test_an_over_long_place_in_an_ics_file_is_refused(db):
+    ics = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//test//test//NL",
+            "BEGIN:VEVENT",
+            "UID:lang@example.org",
+            "SUMMARY:Masterclass Omgevingswet",
+            "DTSTART:20270211T183000Z",
+            "DTEND:20270211T203000Z",
+            "LOCATION:" + "x" * 301,
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    )
+    with pytest.raises(ProgrammeError) as raised:
+        async with db.read() as session:
+            await plan_import(session, ics, NEW_YEAR, filename="programma.ics")
+    assert "Bijeenkomst 1 (regel 4): deze bijeenkomst kan zo niet. De plek is te lang" in str(
+        raised.value
+    )
+
+
+async def test_a_change_to_an_over_long_place_is_refused_and_nothing_changes(db, policy):
+    await do_import(db, GOOD_ENTRY, NEW_YEAR, policy)
+    longer = GOOD_ENTRY + f'locatie = "{"x" * 301}"\n'
+    with pytest.raises(ProgrammeError, match="De plek is te lang"):
+        await do_import(db, longer, NEW_YEAR, policy)
+    [event] = await events_in(db)
+    assert event.location is None and event.revision == 1
+
+
+async def test_an_over_long_cancel_reason_is_refused_in_a_dry_run(db, policy):
+    await do_import(db, GOOD_ENTRY, NEW_YEAR, policy)
+    cancelling = f'[[bijeenkomst]]\nuid = "een"\nstatus = "geannuleerd"\nreden = "{"x" * 1001}"\n'
+    with pytest.raises(ProgrammeError) as raised:
+        async with db.read() as session:
+            await plan_import(session, cancelling, NEW_YEAR)
+    assert str(raised.value) == (
+        "Bijeenkomst 1 (regel 1): deze bijeenkomst kan zo niet. "
+        "De reden is te lang (hoogstens 1000 tekens)."
+    )
+    [event] = await events_in(db)
+    assert event.status is EventStatus.PUBLISHED

@@ -22,7 +22,7 @@ from models.events.entities import Event, EventStatus
 from models.events.operations import EventDraft, event_by_code, publish_event
 from models.events.queries import EventOverview, event_overview, programme_events
 from models.members.entities import Member
-from models.registrations.operations import require_organiser
+from models.organisers.authorisation import require_organiser
 
 PER_PAGE = 6
 STATUS_LABELS = {

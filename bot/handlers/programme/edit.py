@@ -37,9 +37,9 @@ from i18n.translate import N_
 from models.dialogs.entities import DialogState
 from models.errors import DomainError
 from models.events.entities import Event
-from models.events.operations import cancel_event, event_by_code, update_event
+from models.events.operations import cancel_event, check_changeable, event_by_code, update_event
 from models.events.series import update_series
-from models.registrations.operations import require_organiser
+from models.organisers.authorisation import require_organiser
 
 
 async def editable_event(turn: Turn, code: str) -> Event:
@@ -47,9 +47,7 @@ async def editable_event(turn: Turn, code: str) -> Event:
     async with turn.deps.database.read() as session:
         await require_organiser(session, turn.member.id)
         event = await event_by_code(session, code)
-    if event.is_cancelled:
-        # Checked here, before a question is asked about it; the domain refuses it as well.
-        raise DomainError(N_("Deze bijeenkomst is geannuleerd; er valt niets meer te wijzigen."))
+    check_changeable(event)  # the domain's rule, asked before a question is asked about it
     return event
 
 

@@ -36,13 +36,7 @@ from i18n.translate import N_
 from models.dialogs.entities import DialogState
 from models.errors import DomainError, InvalidEvent
 from models.events.entities import EventKind
-from models.events.operations import TITLE_MAX
-
-# Field limits the bot checks before the domain sees the text, to ask again kindly.
-SPEAKERS_MAX = 400
-LOCATION_MAX = 300
-DESCRIPTION_MAX = 4000
-REASON_MAX = 1000
+from models.events.limits import check_length
 
 # The fields of an event that can be changed from its card, with their button labels.
 FIELD_LABELS = {
@@ -114,10 +108,7 @@ async def _take_title(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
     text = " ".join(answer.text.split())
     if not text:
         raise InvalidEvent(N_("Een bijeenkomst heeft een titel nodig."))
-    if len(text) > TITLE_MAX:
-        raise InvalidEvent(
-            N_("De titel is te lang (hoogstens {maximum} tekens)."), maximum=TITLE_MAX
-        )
+    check_length("title", text)  # the domain's limit, asked again at once rather than at the end
     return Next({"title": text})
 
 
@@ -207,10 +198,7 @@ def place_text(typed: str) -> str:
     text = " ".join(typed.split())
     if not text:
         raise DomainError(N_("Typ de plek, of kies een van de knoppen."))
-    if len(text) > LOCATION_MAX:
-        raise DomainError(
-            N_("Dat is te lang voor een plek (hoogstens {maximum} tekens)."), maximum=LOCATION_MAX
-        )
+    check_length("location", text)
     return text
 
 
@@ -355,7 +343,8 @@ def _ask_speakers(turn: Turn, dialog: DialogState) -> Screen:
 
 async def _take_speakers(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
     text = "" if answer.choice == "skip" else " ".join(answer.text.split())
-    return Next({"speakers": _at_most(text, SPEAKERS_MAX)})
+    check_length("speakers", text)
+    return Next({"speakers": text})
 
 
 def _ask_description(turn: Turn, dialog: DialogState) -> Screen:
@@ -371,7 +360,8 @@ def _ask_description(turn: Turn, dialog: DialogState) -> Screen:
 
 async def _take_description(turn: Turn, dialog: DialogState, answer: Answer) -> Next:
     text = "" if answer.choice == "skip" else answer.text.strip()
-    return Next({"description": _at_most(text, DESCRIPTION_MAX)})
+    check_length("description", text)
+    return Next({"description": text})
 
 
 # Every field question by its step name.
@@ -396,7 +386,8 @@ def reason_text(answer: Answer) -> str:
     reason = answer.text.strip()
     if not reason:
         raise InvalidEvent(N_("Geef een reden op, dan kunnen we die doorgeven."))
-    return _at_most(reason, REASON_MAX)
+    check_length("reason", reason)
+    return reason
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -428,12 +419,6 @@ def _days_before(turn: Turn, start: datetime, days: str) -> datetime:
     if moment <= turn.deps.clock():
         raise when.MomentInPast()
     return moment
-
-
-def _at_most(text: str, maximum: int) -> str:
-    if len(text) > maximum:
-        raise DomainError(N_("Dat is te lang (hoogstens {maximum} tekens)."), maximum=maximum)
-    return text
 
 
 def _moment_or_none(turn: Turn, value: Any) -> str | None:

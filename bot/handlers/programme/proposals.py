@@ -32,16 +32,17 @@ from bot.handlers.programme.steps import (
 from i18n.translate import N_
 from models.dialogs.entities import DialogState
 from models.errors import DomainError
-from models.events.entities import EventKind, EventStatus
+from models.events.entities import EventKind
 from models.events.operations import event_by_code
 from models.events.proposals import (
     NotANetworkMember,
     approve_proposal,
+    check_undecided,
     propose_exchange_session,
     reject_proposal,
 )
 from models.members.entities import Affiliation
-from models.registrations.operations import require_organiser
+from models.organisers.authorisation import require_organiser
 
 ORDER = ["title", "start", "place", "description", "send"]
 
@@ -118,9 +119,7 @@ async def on_reject(turn: Turn, code: EventCode) -> None:
     async with turn.deps.database.read() as session:
         await require_organiser(session, turn.member.id)
         event = await event_by_code(session, code)
-    if event.status is not EventStatus.PROPOSED:
-        # Checked here, before the reason is asked; the domain refuses it as well.
-        raise DomainError(N_("Over dit voorstel is al besloten."))
+    check_undecided(event)  # the domain's rule, asked before the reason is asked
     await turn.toast()
     await dialogs.begin(turn, REJECT_FLOW, "reject_reason", edit.event_values(event))
 
