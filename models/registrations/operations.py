@@ -45,16 +45,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models.db import DEFERRED
 from models.errors import (
     EventCancelled,
-    EventNotOpen,
     EventStarted,
     NoOpenOffer,
     NotAllowed,
     NotEnoughSeats,
     NotFound,
     NotRegistered,
-    OfferExpired,
-    PartySizeInvalid,
-    RegistrationClosed,
     SeatTaken,
 )
 from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
@@ -62,6 +58,12 @@ from models.members.entities import ORGANISER_ROLES, Affiliation, Member
 from models.organisers import audit
 from models.outbox.entities import NotificationKind, OutboxMessage
 from models.outbox.operations import enqueue
+from models.registrations.allowed import (
+    cancel_refusal,
+    offer_expired,
+    party_size_refusal,
+    registration_refusal,
+)
 from models.registrations.entities import (
     ACTIVE,
     HOLDS_SEATS,
@@ -189,10 +191,10 @@ async def cancel(
 ) -> Outcome:
     """Cancel one's own registration or waitlist place; a freed seat moves the waitlist up."""
     event, registration = await _lock_with_registration(session, event_id, member_id)
-    if now >= event.starts_at:
-        raise EventStarted()
-    if registration is None or not registration.is_active:
-        raise NotRegistered()
+    refusal = cancel_refusal(event, registration, now)
+    if refusal is not None:
+        raise refusal
+    assert registration is not None
     freed = registration.holds_seats
     registration.offer_expires_at = None
     await _transition(
@@ -234,9 +236,9 @@ async def claim_seat(
     if registration.status is S.CONFIRMED:
         return Outcome(registration, changed=False)
     if registration.status is S.OFFERED:
-        assert registration.offer_expires_at is not None
-        if now > registration.offer_expires_at:
-            raise OfferExpired()
+        expired = offer_expired(registration, now)
+        if expired is not None:
+            raise expired
     elif registration.status is S.WAITLISTED and policy.is_last_call(now, event.starts_at):
         usage = await _seat_usage(session, event)
         group = registration.fair_share_group
@@ -863,19 +865,15 @@ _INSERT_CHANGE = insert(cast(Table, RegistrationChange.__table__)).execution_opt
 
 
 def _check_open_for_registration(event: Event, now: datetime) -> None:
-    if event.status is EventStatus.CANCELLED:
-        raise EventCancelled()
-    if event.status is not EventStatus.PUBLISHED:
-        raise EventNotOpen()
-    if now >= event.starts_at:
-        raise EventStarted()
-    if event.registration_deadline is not None and now > event.registration_deadline:
-        raise RegistrationClosed()
+    refusal = registration_refusal(event, now)
+    if refusal is not None:
+        raise refusal
 
 
 def _check_party_size(party_size: int, policy: RegistrationPolicy) -> None:
-    if not 1 <= party_size <= policy.max_party_size:
-        raise PartySizeInvalid(maximum=policy.max_party_size)
+    refusal = party_size_refusal(party_size, policy)
+    if refusal is not None:
+        raise refusal
 
 
 @dataclass(frozen=True)
