@@ -84,11 +84,14 @@ class Action:
     # After a refusal, show the event's card again (its first argument is the event's code).
     shows_event: bool = False
 
-    async def run(self, turn: Any, callback: Callback) -> None:
+    def parse(self, callback: Callback) -> list[Any]:
+        """The handler's arguments from ``callback``, checked (``InvalidCallback`` if not)."""
         if len(callback.args) != len(self.parsers):
             raise InvalidCallback(f"{self.code}: {len(callback.args)} arguments")
-        values = [parse(arg) for parse, arg in zip(self.parsers, callback.args, strict=True)]
-        await self.handler(turn, *values)
+        return [parse(arg) for parse, arg in zip(self.parsers, callback.args, strict=True)]
+
+    async def run(self, turn: Any, callback: Callback) -> None:
+        await self.handler(turn, *self.parse(callback))
 
 
 REGISTRY: dict[str, Action] = {}

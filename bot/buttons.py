@@ -20,43 +20,25 @@ from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, 
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
 from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
 Action = Callable[[Turn, Callback], Awaitable[None]]
 
+# Features whose buttons are declared with ``@action``: importing them registers the buttons.
+DECLARING = (agenda, calendar, mine, privacy, settings)
+
+# Buttons not yet declared with ``@action`` next to their handler (``bot/actions.py``).
 ACTIONS: dict[str, Action] = {
-    "ag": lambda turn, cb: agenda.show_agenda(turn, cb.int_arg(0)),
-    "ev": lambda turn, cb: agenda.on_open(turn, cb.arg(0)),
-    "rg": lambda turn, cb: agenda.on_register(turn, cb.arg(0), cb.int_arg(1)),
-    "wl": lambda turn, cb: agenda.on_waitlist(turn, cb.arg(0)),
-    "cq": lambda turn, cb: agenda.on_cancel_asked(turn, cb.arg(0)),
-    "cx": lambda turn, cb: agenda.on_cancel(turn, cb.arg(0)),
-    "ps": lambda turn, cb: agenda.on_party_size(turn, cb.arg(0), cb.int_arg(1)),
-    "cl": lambda turn, cb: agenda.on_claim(turn, cb.arg(0)),
-    "dc": lambda turn, cb: agenda.on_decline(turn, cb.arg(0)),
-    "ic": lambda turn, cb: calendar.on_calendar_file(turn, cb.arg(0)),
-    "zf": lambda turn, cb: calendar.show_feed(turn),
-    "zn": lambda turn, cb: calendar.on_new_feed_link(turn),
-    "my": lambda turn, cb: mine.show_mine(turn),
-    "st": lambda turn, cb: settings.show_settings(turn),
     "np": lambda turn, cb: onboarding.on_network_page(turn, cb.int_arg(0), cb.arg(1)),
     "ns": lambda turn, cb: onboarding.on_network_chosen(turn, cb.int_arg(0), cb.arg(1)),
     "ao": lambda turn, cb: onboarding.on_other_affiliation(turn, cb.arg(0)),
     "af": lambda turn, cb: onboarding.on_affiliation_chosen(turn, cb.arg(0), cb.arg(1)),
     "lg": lambda turn, cb: onboarding.on_language(turn, cb.arg(0), cb.arg(1)),
-    "rq": lambda turn, cb: settings.ask_reminders(turn),
-    "rp": lambda turn, cb: settings.on_reminder_preference(turn, cb.arg(0)),
-    "dg": lambda turn, cb: settings.on_digest(turn, cb.int_arg(0)),
     "ok": lambda turn, cb: feedback.on_acknowledged(turn, cb.arg(0)),
     "fb": lambda turn, cb: feedback.on_rating(turn, cb.arg(0), cb.int_arg(1)),
     "fr": lambda turn, cb: feedback.ask_rating(turn, cb.arg(0)),
-    "pv": lambda turn, cb: privacy.show_privacy(turn),
-    "dx": lambda turn, cb: privacy.send_my_data(turn),
-    "fq": lambda turn, cb: privacy.ask_forget(turn),
-    "fy": lambda turn, cb: privacy.on_forget_confirmed(turn),
-    "fn": lambda turn, cb: privacy.on_forget_declined(turn),
 }
 # Features add their own buttons here, each under its own prefix (one upper-case letter):
 # A organiser roles, series and programme files; E events by conversation; C attendance and
@@ -68,9 +50,6 @@ FEATURE_ACTIONS.append(ROLES_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)
 for _feature in FEATURE_ACTIONS:
     ACTIONS.update(_feature)
-
-# The card to show again after a refusal, so the member sees the state as it is now.
-_SHOWS_EVENT = {"rg", "wl", "cq", "cx", "ps", "cl", "dc", "ic"}
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,6 +72,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await errors.respond(turn, error)
     except DomainError as error:
         await errors.respond(turn, error)
-        if declared.shows_event if declared is not None else callback.action in _SHOWS_EVENT:
-            # The card as it is now, so the member sees why.
-            await agenda.show_event(turn, callback.arg(0))
+        if declared is not None and declared.shows_event:
+            await _show_event_again(turn, callback.arg(0))
+
+
+async def _show_event_again(turn: Turn, code: str) -> None:
+    """After a refusal: the card as it is now, so the member sees why. An event that is gone
+    (or hidden) leaves the reason in its card's place, not buttons that no longer work."""
+    try:
+        await agenda.show_event(turn, code)
+    except NotFound as gone:
+        await turn.show(turn.refusal(gone))

@@ -24,13 +24,10 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton
 
+from bot.actions import REGISTRY
 from bot.callbacks import Callback
 
 GUARD = timedelta(seconds=1.5)
-
-# Taps that change a registration: register or join the waitlist, bring more or fewer people,
-# cancel, claim an offered seat, let it go. Opening, asking "Afmelden?" or going back does not.
-CHANGES_REGISTRATION = frozenset({"rg", "wl", "ps", "cx", "cl", "dc"})
 
 Keyboard = Sequence[Sequence[InlineKeyboardButton]]
 
@@ -63,6 +60,14 @@ def spot_of(keyboard: Keyboard, callback_data: str | None) -> Spot | None:
     return None
 
 
+def changes_registration(code: str) -> bool:
+    """Buttons declared ``@action(..., changes_registration=True)``: register or join the
+    waitlist, bring more or fewer people, cancel, claim an offered seat, let it go. Opening,
+    asking "Afmelden?" or going back does not."""
+    declared = REGISTRY.get(code)
+    return declared is not None and declared.changes_registration
+
+
 def action_of(callback_data: str) -> str:
     """The action of our callback data, without checking anything (``action[.shown]|…``)."""
     return callback_data.split("|", 1)[0].split(".", 1)[0]
@@ -80,7 +85,7 @@ def mark_under_finger(
             data = button.callback_data
             if (
                 isinstance(data, str)
-                and action_of(data) in CHANGES_REGISTRATION
+                and changes_registration(action_of(data))
                 and spot.covers(keyboard, row, column)
             ):
                 button = InlineKeyboardButton(button.text, callback_data=shown(data))
@@ -93,7 +98,7 @@ def too_soon(callback: Callback, now: datetime) -> bool:
     """A registration-changing tap on a button that appeared under the finger of the previous
     tap less than ``GUARD`` ago: most likely the second half of a double tap."""
     return (
-        callback.action in CHANGES_REGISTRATION
-        and callback.shown_at is not None
+        callback.shown_at is not None
+        and changes_registration(callback.action)
         and now - callback.shown_at < GUARD
     )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote_plus
 
-from bot.context import Buttons, Turn, escape
+from telegram import InlineKeyboardButton
+
+from bot.context import Buttons, escape
 from i18n.labels import AFFILIATION_LABELS, KIND_ICONS, KIND_LABELS
 from i18n.translate import Translator
 from models.events.entities import Event, EventKind
 from models.events.queries import EventOverview
+from models.registrations.allowed import CardAction
 from models.registrations.entities import RegistrationStatus
 
 S = RegistrationStatus
+A = CardAction
 DESCRIPTION_MAX = 700
 __all__ = ["AFFILIATION_LABELS", "KIND_ICONS", "KIND_LABELS"]
 
@@ -120,8 +125,15 @@ def event_text(t: Translator, overview: EventOverview) -> str:
     return "\n".join(lines)
 
 
-def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
-    """The actions that make sense for this member now; nothing else is offered.
+# A card's button for one of the member's actions (``bot.handlers.agenda`` knows the handlers).
+ButtonFor = Callable[[CardAction], InlineKeyboardButton]
+
+
+def event_buttons(
+    overview: EventOverview, button: ButtonFor, back: InlineKeyboardButton
+) -> Buttons:
+    """A button for each action the domain allows the member now (``overview.actions``), and
+    "◀ Agenda" (``back``); nothing else is offered.
 
     Laid out against the double tap (``bot/doubletap.py``): the card that a tap leads to never
     has a button that changes the registration where the tapped button was, counted from the
@@ -129,46 +141,37 @@ def event_buttons(turn: Turn, overview: EventOverview) -> Buttons:
     the previous card's action buttons had, the party buttons alternate rows with "◀ Agenda"
     as the party grows or shrinks, and a card keeps as many rows as the card it follows.
     """
-    t, code = turn.t, overview.event.public_code
+    allowed = overview.actions
     status = overview.status
-    can_act = not overview.event.is_cancelled and not overview.started
-    max_party = turn.deps.policy.max_party_size
-    calendar = [turn.button(t("📅 In mijn agenda"), "ic", code)]
-    back = [turn.button(t("◀ Agenda"), "ag", 0)]
-    claim = turn.button(t("🎟 Plek claimen"), "cl", code)
-    if can_act and status is S.OFFERED:
+
+    def row(*actions: CardAction) -> list[InlineKeyboardButton]:
+        return [button(action) for action in actions if action in allowed]
+
+    calendar = row(A.ADD_TO_CALENDAR)
+    if status is S.OFFERED and allowed & {A.CLAIM, A.DECLINE}:
         # As in the offer's own message: claim or let go first.
-        return [[claim, turn.button(t("Laat maar"), "dc", code)], calendar, back]
-    if can_act and status is S.WAITLISTED:
-        leave = [turn.button(t("Van de wachtlijst af"), "cq", code)]
-        if overview.last_call and not overview.full:
-            return [[claim], calendar, back, leave]
-        return [calendar, back, leave]
-    if can_act and status is S.CONFIRMED:
-        cancel = [turn.button(t("Afmelden"), "cq", code)]
-        party_row = []
-        if max_party > 1 and overview.registration is not None:
-            party = overview.registration.party_size
-            if party > 1:
-                party_row.append(
-                    turn.button(t("➖ Ik kom met één persoon minder"), "ps", code, party - 1)
-                )
-            if party < max_party:
-                party_row.append(turn.button(t("➕ Ik neem iemand mee"), "ps", code, party + 1))
+        return _rows(row(A.CLAIM, A.DECLINE), calendar, [back])
+    if status is S.WAITLISTED and A.LEAVE_WAITLIST in allowed:
+        return _rows(row(A.CLAIM), calendar, [back], row(A.LEAVE_WAITLIST))
+    if status is S.CONFIRMED and A.CANCEL in allowed:
+        cancel = row(A.CANCEL)
+        party_row = row(A.ONE_FEWER, A.BRING_GUEST)
+        if party_row and overview.registration is not None:
             # Each change of the party size moves the party buttons to the other row, and
             # "◀ Agenda" (or "Afmelden") takes their place.
-            if party % 2:
-                return [calendar, back, cancel, party_row]
-            return [calendar, party_row, cancel, back]
-        return [calendar, back, cancel]
-    if can_act and overview.registration_open:
-        if overview.full:
-            return [calendar, [turn.button(t("⏳ Zet me op de wachtlijst"), "wl", code)], back]
-        rows = [calendar, [turn.button(t("✅ Aanmelden"), "rg", code, 1)]]
-        if max_party > 1:
-            rows.append([turn.button(t("✅ Aanmelden met iemand erbij"), "rg", code, 2)])
-        return [*rows, back]
-    return [calendar + back]
+            if overview.registration.party_size % 2:
+                return _rows(calendar, [back], cancel, party_row)
+            return _rows(calendar, party_row, cancel, [back])
+        return _rows(calendar, [back], cancel)
+    if A.JOIN_WAITLIST in allowed:
+        return _rows(calendar, row(A.JOIN_WAITLIST), [back])
+    if A.REGISTER in allowed:
+        return _rows(calendar, row(A.REGISTER), row(A.REGISTER_WITH_GUEST), [back])
+    return _rows([*calendar, back])
+
+
+def _rows(*rows: list[InlineKeyboardButton]) -> Buttons:
+    return [row for row in rows if row]
 
 
 def agenda_text(t: Translator, overviews: list[EventOverview], page: int, pages: int) -> str:

@@ -10,14 +10,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes
 
+from bot import actions
+from bot.actions import EventCode, action
 from bot.callbacks import Callback, InvalidCallback
-from bot.context import Turn, begin_turn, escape
+from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.calendar import on_calendar_file
 from bot.handlers.onboarding import ask_network
 from bot.render import agenda_text, event_buttons, event_text, short, title
-from models.errors import DomainError
+from i18n.translate import Translator
 from models.events.entities import Event
 from models.events.queries import (
     EventOverview,
@@ -27,7 +30,10 @@ from models.events.queries import (
     visible_event,
 )
 from models.registrations import operations as registrations
+from models.registrations.allowed import CardAction
 from models.registrations.operations import Outcome
+
+A = CardAction
 
 EVENTS_PER_PAGE = 5
 
@@ -37,6 +43,7 @@ async def agenda(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_agenda(turn, 0)
 
 
+@action("ag")
 async def show_agenda(turn: Turn, page: int) -> None:
     async with turn.deps.database.read() as session:
         shown = await agenda_page(
@@ -48,14 +55,14 @@ async def show_agenda(turn: Turn, page: int) -> None:
             per_page=EVENTS_PER_PAGE,
         )
     rows = [
-        [turn.button(f"{short(title(turn.t, o.event))}", "ev", o.event.public_code)]
+        [turn.button(f"{short(title(turn.t, o.event))}", on_open, o.event.public_code)]
         for o in shown.overviews
     ]
     nav = []
     if shown.page > 0:
-        nav.append(turn.button(turn.t("◀ Eerder"), "ag", shown.page - 1))
+        nav.append(turn.button(turn.t("◀ Eerder"), show_agenda, shown.page - 1))
     if shown.page < shown.pages - 1:
-        nav.append(turn.button(turn.t("Later ▶"), "ag", shown.page + 1))
+        nav.append(turn.button(turn.t("Later ▶"), show_agenda, shown.page + 1))
     if nav:
         rows.append(nav)
     await turn.toast()
@@ -83,15 +90,7 @@ async def _overview_after_change(session: AsyncSession, turn: Turn, event: Event
 
 async def show_event(turn: Turn, code: str, *, fresh: bool = False, notice: str = "") -> None:
     """The event card. ``fresh``: always a new message (a deep link, not a button)."""
-    try:
-        overview = await overview_for(turn, code)
-    except DomainError as error:
-        await turn.toast(turn.refusal(error))
-        if fresh:
-            await turn.say(turn.refusal(error))
-        else:
-            await turn.show(turn.refusal(error))
-        return
+    overview = await overview_for(turn, code)
     await show_overview(turn, overview, fresh=fresh, notice=notice)
 
 
@@ -102,17 +101,57 @@ async def show_overview(
     if notice:
         text = f"{notice}\n\n{text}"
     if fresh:
-        await turn.say(text, event_buttons(turn, overview))
+        await turn.say(text, card_buttons(turn, overview))
     else:
-        await turn.show(text, event_buttons(turn, overview))
+        await turn.show(text, card_buttons(turn, overview))
 
 
-async def on_open(turn: Turn, code: str) -> None:
+def card_buttons(turn: Turn, overview: EventOverview) -> Buttons:
+    """The card's buttons: what the domain allows this member now (``overview.actions``), laid
+    out by ``bot.render.event_buttons``."""
+    t, code = turn.t, overview.event.public_code
+    party = overview.registration.party_size if overview.registration is not None else 1
+
+    def button(allowed: CardAction) -> InlineKeyboardButton:
+        match allowed:
+            case A.REGISTER:
+                return turn.button(t("✅ Aanmelden"), on_register, code, 1)
+            case A.REGISTER_WITH_GUEST:
+                return turn.button(t("✅ Aanmelden met iemand erbij"), on_register, code, 2)
+            case A.JOIN_WAITLIST:
+                return turn.button(t("⏳ Zet me op de wachtlijst"), on_waitlist, code)
+            case A.BRING_GUEST:
+                return turn.button(t("➕ Ik neem iemand mee"), on_party_size, code, party + 1)
+            case A.ONE_FEWER:
+                return turn.button(
+                    t("➖ Ik kom met één persoon minder"), on_party_size, code, party - 1
+                )
+            case A.CANCEL:
+                return turn.button(t("Afmelden"), on_cancel_asked, code)
+            case A.LEAVE_WAITLIST:
+                return turn.button(t("Van de wachtlijst af"), on_cancel_asked, code)
+            case A.CLAIM:
+                return turn.button(t("🎟 Plek claimen"), on_claim, code)
+            case A.DECLINE:
+                return turn.button(t("Laat maar"), on_decline, code)
+            case A.ADD_TO_CALENDAR:
+                return turn.button(t("📅 In mijn agenda"), on_calendar_file, code)
+
+    return event_buttons(overview, button, turn.button(t("◀ Agenda"), show_agenda, 0))
+
+
+# Every button that acts on an event shows its card again after a refusal (``bot.buttons``),
+# so the member sees the state that made the domain say no.
+
+
+@action("ev", shows_event=True)
+async def on_open(turn: Turn, code: EventCode) -> None:
     await turn.toast()
     await show_event(turn, code)
 
 
-async def on_register(turn: Turn, code: str, party_size: int) -> None:
+@action("rg", changes_registration=True, shows_event=True)
+async def on_register(turn: Turn, code: EventCode, party_size: int) -> None:
     if not turn.member.onboarded:
         # Fair share and the organisers' overview need to know where someone comes from.
         await turn.toast(turn.t("Eerst nog één vraag."))
@@ -145,11 +184,13 @@ async def on_register(turn: Turn, code: str, party_size: int) -> None:
     await show_overview(turn, overview)
 
 
-async def on_waitlist(turn: Turn, code: str) -> None:
+@action("wl", changes_registration=True, shows_event=True)
+async def on_waitlist(turn: Turn, code: EventCode) -> None:
     await on_register(turn, code, 1)
 
 
-async def on_cancel_asked(turn: Turn, code: str) -> None:
+@action("cq", shows_event=True)
+async def on_cancel_asked(turn: Turn, code: EventCode) -> None:
     """Cancelling is easy to tap by mistake: ask once more."""
     async with turn.deps.database.read() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
@@ -160,11 +201,17 @@ async def on_cancel_asked(turn: Turn, code: str) -> None:
             "Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?",
             title=escape(title(t, event)),
         ),
-        [[turn.button(t("Ja, afmelden"), "cx", code), turn.button(t("Nee, ik kom"), "ev", code)]],
+        [
+            [
+                turn.button(t("Ja, afmelden"), on_cancel, code),
+                turn.button(t("Nee, ik kom"), on_open, code),
+            ]
+        ],
     )
 
 
-async def on_cancel(turn: Turn, code: str) -> None:
+@action("cx", changes_registration=True, shows_event=True)
+async def on_cancel(turn: Turn, code: EventCode) -> None:
     await _act(
         turn,
         code,
@@ -173,17 +220,20 @@ async def on_cancel(turn: Turn, code: str) -> None:
     )
 
 
-async def on_party_size(turn: Turn, code: str, party_size: int) -> None:
+@action("ps", changes_registration=True, shows_event=True)
+async def on_party_size(turn: Turn, code: EventCode, party_size: int) -> None:
     await _act(
         turn, code, registrations.change_party_size, turn.t("Aangepast."), party_size=party_size
     )
 
 
-async def on_claim(turn: Turn, code: str) -> None:
+@action("cl", changes_registration=True, shows_event=True)
+async def on_claim(turn: Turn, code: EventCode) -> None:
     await _act(turn, code, registrations.claim_seat, turn.t("De plek is van jou! 🎉"))
 
 
-async def on_decline(turn: Turn, code: str) -> None:
+@action("dc", changes_registration=True, shows_event=True)
+async def on_decline(turn: Turn, code: EventCode) -> None:
     await _act(
         turn,
         code,
@@ -192,62 +242,86 @@ async def on_decline(turn: Turn, code: str) -> None:
     )
 
 
+# --- the double tap: "did you mean it?" ---------------------------------------------------------
+# What a registration-changing button asks when tapped too soon: the question and its "Ja",
+# from the event's title and the button's arguments after the event's code.
+Question = Callable[..., tuple[str, str]]
+
+
+def _ask_register(t: Translator, name: str, party_size: int) -> tuple[str, str]:
+    if party_size > 1:
+        return t.plural(
+            "Wil je je samen met {n} persoon aanmelden voor <b>{title}</b>?",
+            "Wil je je samen met {n} personen aanmelden voor <b>{title}</b>?",
+            party_size - 1,
+            title=name,
+        ), t("Ja, aanmelden")
+    return t("Wil je je aanmelden voor <b>{title}</b>?", title=name), t("Ja, aanmelden")
+
+
+def _ask_waitlist(t: Translator, name: str) -> tuple[str, str]:
+    return t("Wil je op de wachtlijst voor <b>{title}</b>?", title=name), t("Ja, op de wachtlijst")
+
+
+def _ask_party_size(t: Translator, name: str, party_size: int) -> tuple[str, str]:
+    if party_size > 1:
+        return t.plural(
+            "Kom je samen met {n} persoon naar <b>{title}</b>?",
+            "Kom je samen met {n} personen naar <b>{title}</b>?",
+            party_size - 1,
+            title=name,
+        ), t("Ja, aanpassen")
+    return t("Kom je alleen naar <b>{title}</b>?", title=name), t("Ja, aanpassen")
+
+
+def _ask_claim(t: Translator, name: str) -> tuple[str, str]:
+    return t("Wil je de plek voor <b>{title}</b> claimen?", title=name), t("Ja, claimen")
+
+
+def _ask_decline(t: Translator, name: str) -> tuple[str, str]:
+    return t("Wil je de plek voor <b>{title}</b> laten gaan?", title=name), t("Ja, laat maar")
+
+
+def _ask_cancel(t: Translator, name: str) -> tuple[str, str]:
+    return (
+        t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?", title=name),
+        t("Ja, afmelden"),
+    )
+
+
+QUESTIONS: dict[actions.Handler, Question] = {
+    on_register: _ask_register,
+    on_waitlist: _ask_waitlist,
+    on_party_size: _ask_party_size,
+    on_claim: _ask_claim,
+    on_decline: _ask_decline,
+    on_cancel: _ask_cancel,
+}
+
+
 async def confirm_change(turn: Turn, callback: Callback) -> None:
     """A registration-changing tap that came too soon after its button appeared under the
     finger (``bot/doubletap.py``): ask, with the same change behind "Ja" and the card behind
     "Nee"; nothing changes until then."""
-    code = callback.arg(0)
+    declared = actions.find(callback.action)
+    code, *rest = declared.parse(callback)
+    question = QUESTIONS.get(declared.handler)
+    if question is None:
+        raise InvalidCallback(f"{declared.code}: no question for it")
     async with turn.deps.database.read() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
     t = turn.t
-    name = escape(title(t, event))
-    action = callback.action
-    if action == "rg" and callback.int_arg(1) > 1:
-        question = t.plural(
-            "Wil je je samen met {n} persoon aanmelden voor <b>{title}</b>?",
-            "Wil je je samen met {n} personen aanmelden voor <b>{title}</b>?",
-            callback.int_arg(1) - 1,
-            title=name,
-        )
-        yes = t("Ja, aanmelden")
-    elif action == "rg":
-        question = t("Wil je je aanmelden voor <b>{title}</b>?", title=name)
-        yes = t("Ja, aanmelden")
-    elif action == "wl":
-        question = t("Wil je op de wachtlijst voor <b>{title}</b>?", title=name)
-        yes = t("Ja, op de wachtlijst")
-    elif action == "ps" and callback.int_arg(1) > 1:
-        question = t.plural(
-            "Kom je samen met {n} persoon naar <b>{title}</b>?",
-            "Kom je samen met {n} personen naar <b>{title}</b>?",
-            callback.int_arg(1) - 1,
-            title=name,
-        )
-        yes = t("Ja, aanpassen")
-    elif action == "ps":
-        question = t("Kom je alleen naar <b>{title}</b>?", title=name)
-        yes = t("Ja, aanpassen")
-    elif action == "cl":
-        question = t("Wil je de plek voor <b>{title}</b> claimen?", title=name)
-        yes = t("Ja, claimen")
-    elif action == "dc":
-        question = t("Wil je de plek voor <b>{title}</b> laten gaan?", title=name)
-        yes = t("Ja, laat maar")
-    elif action == "cx":
-        question = t("Weet je zeker dat je je wilt afmelden voor <b>{title}</b>?", title=name)
-        yes = t("Ja, afmelden")
-    else:
-        raise InvalidCallback(f"{action}: no question for it")
+    text, yes = question(t, escape(title(t, event)), *rest)
     await turn.toast(t("Twee keer getikt? Kijk even of dit klopt."))
     await turn.show(
-        question,
-        [[turn.button(yes, action, *callback.args), turn.button(t("Nee"), "ev", code)]],
+        text,
+        [[turn.button(yes, declared.handler, code, *rest), turn.button(t("Nee"), on_open, code)]],
     )
 
 
 async def _act(
     turn: Turn,
-    code: str,
+    code: EventCode,
     operation: Callable[..., Awaitable[Outcome]],
     done: str,
     **arguments: Any,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.actions import EventCode, action
 from bot.context import Turn, escape
 from calendars.ical import event_ics
 from calendars.links import personal_feed_links
@@ -16,7 +17,8 @@ from models.feeds.operations import feed_token_for, feed_token_of, rotate_feed_t
 from models.registrations import operations as registrations
 
 
-async def on_calendar_file(turn: Turn, code: str) -> None:
+@action("ic", shows_event=True)
+async def on_calendar_file(turn: Turn, code: EventCode) -> None:
     """The event as a calendar document (with the member's place, if any)."""
     async with turn.deps.database.read() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
@@ -37,11 +39,12 @@ async def on_calendar_file(turn: Turn, code: str) -> None:
         filename=f"buurtagenda-{code}.ics",
         caption=turn.t("Open dit bestand om de bijeenkomst in je agenda te zetten."),
         reply_markup=InlineKeyboardMarkup(
-            [[turn.button(turn.t("📅 Al mijn aanmeldingen in mijn agenda"), "zf")]]
+            [[turn.button(turn.t("📅 Al mijn aanmeldingen in mijn agenda"), show_feed)]]
         ),
     )
 
 
+@action("zf")
 async def show_feed(turn: Turn) -> None:
     """The personal feed: made now (and shown), or explained and replaceable."""
     async with turn.deps.database.transaction() as session:
@@ -71,10 +74,11 @@ async def show_feed(turn: Turn) -> None:
             "nieuwe link; de oude werkt dan niet meer.",
             fetched=fetched,
         ),
-        [[turn.button(t("🔄 Nieuwe agenda-link"), "zn")]],
+        [[turn.button(t("🔄 Nieuwe agenda-link"), on_new_feed_link)]],
     )
 
 
+@action("zn")
 async def on_new_feed_link(turn: Turn) -> None:
     async with turn.deps.database.transaction() as session:
         plain = await rotate_feed_token(session, member_id=turn.member.id, now=turn.deps.clock())
@@ -108,6 +112,6 @@ async def _send_links(turn: Turn, plain: str) -> None:
         text,
         [
             [InlineKeyboardButton(t("Google Agenda"), url=links.google)],
-            [turn.button(t("🔄 Nieuwe agenda-link"), "zn")],
+            [turn.button(t("🔄 Nieuwe agenda-link"), on_new_feed_link)],
         ],
     )

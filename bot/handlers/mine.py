@@ -5,7 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.actions import action
 from bot.context import Turn, begin_turn, escape
+from bot.handlers.agenda import on_open, show_agenda
 from bot.render import KIND_ICONS, short, title
 from models.events.queries import my_registrations
 from models.registrations import operations as registrations
@@ -18,6 +20,7 @@ async def mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_mine(await begin_turn(update, context))
 
 
+@action("my")
 async def show_mine(turn: Turn) -> None:
     t = turn.t
     async with turn.deps.database.read() as session:
@@ -31,7 +34,7 @@ async def show_mine(turn: Turn) -> None:
     if not rows:
         await turn.show(
             t("Je bent nergens voor aangemeld. Kijk in de agenda wat er te doen is."),
-            [[turn.button(t("📅 Agenda"), "ag", 0)]],
+            [[turn.button(t("📅 Agenda"), show_agenda, 0)]],
         )
         return
     lines = [t("<b>Mijn aanmeldingen</b>")]
@@ -48,6 +51,6 @@ async def show_mine(turn: Turn) -> None:
             f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>",
             f"🗓 {t.moment(event.starts_at)} · {state}",
         ]
-    buttons = [[turn.button(short(title(t, r.event)), "ev", r.event.public_code)] for r in rows]
-    buttons.append([turn.button(t("📅 Agenda"), "ag", 0)])
+    buttons = [[turn.button(short(title(t, r.event)), on_open, r.event.public_code)] for r in rows]
+    buttons.append([turn.button(t("📅 Agenda"), show_agenda, 0)])
     await turn.show("\n".join(lines), buttons)

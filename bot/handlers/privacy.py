@@ -7,6 +7,7 @@ import json
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.actions import action
 from bot.context import Turn, begin_turn
 from models.members.entities import Role
 from models.members.operations import export_member_data, forget_member
@@ -16,6 +17,7 @@ async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_privacy(await begin_turn(update, context))
 
 
+@action("pv")
 async def show_privacy(turn: Turn) -> None:
     t = turn.t
     await turn.toast()
@@ -36,7 +38,10 @@ async def show_privacy(turn: Turn) -> None:
             "/mijngegevens stuurt je alles wat we over je bewaren.\n"
             "/vergeetmij wist je gegevens; je aanmeldingen tellen dan anoniem mee."
         ),
-        [[turn.button(t("📄 Stuur mijn gegevens"), "dx")], [turn.button(t("🗑 Vergeet mij"), "fq")]],
+        [
+            [turn.button(t("📄 Stuur mijn gegevens"), send_my_data)],
+            [turn.button(t("🗑 Vergeet mij"), ask_forget)],
+        ],
     )
 
 
@@ -44,6 +49,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_my_data(await begin_turn(update, context))
 
 
+@action("dx")
 async def send_my_data(turn: Turn) -> None:
     async with turn.deps.database.read() as session:
         data = await export_member_data(session, member_id=turn.member.id)
@@ -61,6 +67,7 @@ async def forget_me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ask_forget(await begin_turn(update, context))
 
 
+@action("fq")
 async def ask_forget(turn: Turn) -> None:
     t = turn.t
     await turn.toast()
@@ -70,10 +77,16 @@ async def ask_forget(turn: Turn) -> None:
             "komende bijeenkomsten vervallen; eerdere tellen anoniem mee. Dit kan niet ongedaan "
             "worden gemaakt."
         ),
-        [[turn.button(t("Ja, wis mijn gegevens"), "fy"), turn.button(t("Nee, toch niet"), "fn")]],
+        [
+            [
+                turn.button(t("Ja, wis mijn gegevens"), on_forget_confirmed),
+                turn.button(t("Nee, toch niet"), on_forget_declined),
+            ]
+        ],
     )
 
 
+@action("fy")
 async def on_forget_confirmed(turn: Turn) -> None:
     async with turn.deps.database.transaction() as session:
         await forget_member(
@@ -92,6 +105,7 @@ async def on_forget_confirmed(turn: Turn) -> None:
     )
 
 
+@action("fn")
 async def on_forget_declined(turn: Turn) -> None:
     await turn.toast()
     await turn.show(turn.t("Goed, er is niets gewist."))

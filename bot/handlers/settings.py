@@ -5,7 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.actions import action
 from bot.context import Turn, begin_turn, escape
+from bot.handlers.calendar import show_feed
+from bot.handlers.privacy import show_privacy
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
 from models.errors import NotFound
@@ -26,6 +29,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_settings(await begin_turn(update, context))
 
 
+@action("st")
 async def show_settings(turn: Turn) -> None:
     t, member = turn.t, turn.member
     if member.network is not None:
@@ -58,35 +62,38 @@ async def show_settings(turn: Turn) -> None:
                     "settings",
                 )
             ],
-            [turn.button(t("⏰ Herinneringen kiezen"), "rq")],
-            [turn.button(t("📲 Zet de agenda in je telefoon"), "zf")],
+            [turn.button(t("⏰ Herinneringen kiezen"), ask_reminders)],
+            [turn.button(t("📲 Zet de agenda in je telefoon"), show_feed)],
             [
                 turn.button(
                     t("📰 Weekoverzicht uitzetten")
                     if member.digest
                     else t("📰 Weekoverzicht aanzetten"),
-                    "dg",
+                    on_digest,
                     0 if member.digest else 1,
                 )
             ],
             [turn.button(t("Ander buurtnetwerk of rol kiezen"), "np", 0, "")],
-            [turn.button(t("🔒 Privacy en mijn gegevens"), "pv")],
+            [turn.button(t("🔒 Privacy en mijn gegevens"), show_privacy)],
         ],
     )
 
 
+@action("rq")
 async def ask_reminders(turn: Turn) -> None:
     t = turn.t
     await turn.toast()
     rows = [
         [
             turn.button(
-                ("• " if turn.member.reminder_preference is p else "") + t(label), "rp", p.value
+                ("• " if turn.member.reminder_preference is p else "") + t(label),
+                on_reminder_preference,
+                p.value,
             )
         ]
         for p, label in PREFERENCE_LABELS.items()
     ]
-    rows.append([turn.button(t("◀ Terug"), "st")])
+    rows.append([turn.button(t("◀ Terug"), show_settings)])
     await turn.show(
         t(
             "Wanneer wil je een herinnering voor bijeenkomsten waarvoor je bent "
@@ -96,6 +103,7 @@ async def ask_reminders(turn: Turn) -> None:
     )
 
 
+@action("rp")
 async def on_reminder_preference(turn: Turn, value: str) -> None:
     try:
         preference = ReminderPreference(value)
@@ -113,6 +121,7 @@ async def on_reminder_preference(turn: Turn, value: str) -> None:
     await show_settings(turn)
 
 
+@action("dg")
 async def on_digest(turn: Turn, on: int) -> None:
     async with turn.deps.database.transaction() as session:
         turn.member = await set_digest(session, member_id=turn.member.id, on=bool(on))

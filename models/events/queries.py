@@ -18,6 +18,7 @@ from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
 from models.members.entities import Member
 from models.organisers.authorisation import require_organiser
 from models.registrations import operations as registrations
+from models.registrations.allowed import CardAction, card_actions, registration_refusal
 from models.registrations.entities import ACTIVE, Registration, RegistrationStatus, seats_held_sum
 from models.registrations.policy import RegistrationPolicy
 
@@ -32,6 +33,8 @@ class EventOverview:
     last_call: bool  # free seats go to whoever claims first
     registration_open: bool
     started: bool
+    # What the member may do on the card now, by the registration rules (``allowed.py``).
+    actions: frozenset[CardAction] = frozenset()
 
     @property
     def status(self) -> RegistrationStatus | None:
@@ -145,20 +148,18 @@ def _overview_of(row: Row[Any], now: datetime, policy: RegistrationPolicy) -> Ev
     registration: Registration | None = row.Registration
     if registration is not None:
         set_committed_value(registration, "event", event)
-    deadline_passed = event.registration_deadline is not None and now > event.registration_deadline
-    started = now >= event.starts_at
     waitlisted = registration is not None and registration.status is RegistrationStatus.WAITLISTED
+    seats_left = None if event.capacity is None else max(0, event.capacity - int(row.held))
     return EventOverview(
         event=event,
-        seats_left=None if event.capacity is None else max(0, event.capacity - int(row.held)),
+        seats_left=seats_left,
         waitlist_length=int(row.waiting),
         registration=registration,
         waitlist_position=int(row.ahead) + 1 if waitlisted else None,
         last_call=policy.is_last_call(now, event.starts_at),
-        registration_open=event.status is EventStatus.PUBLISHED
-        and not deadline_passed
-        and not started,
-        started=started,
+        registration_open=registration_refusal(event, now) is None,
+        started=now >= event.starts_at,
+        actions=card_actions(event, registration, seats_left=seats_left, now=now, policy=policy),
     )
 
 

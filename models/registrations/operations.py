@@ -30,21 +30,23 @@ from sqlalchemy.orm import lazyload
 from models.attendance.window import check_in_open
 from models.errors import (
     EventCancelled,
-    EventNotOpen,
     EventStarted,
     NoOpenOffer,
     NotAllowed,
     NotEnoughSeats,
     NotFound,
     NotRegistered,
-    OfferExpired,
-    PartySizeInvalid,
-    RegistrationClosed,
     SeatTaken,
 )
 from models.events.entities import WITHOUT_SERIES_OR_NETWORK, Event, EventStatus
 from models.members.entities import ORGANISER_ROLES, Affiliation, Member
 from models.outbox.entities import NotificationKind, OutboxMessage
+from models.registrations.allowed import (
+    cancel_refusal,
+    offer_expired,
+    party_size_refusal,
+    registration_refusal,
+)
 from models.registrations.changes import (
     Change,
     Notice,
@@ -168,10 +170,10 @@ async def cancel(
 ) -> Outcome:
     """Cancel one's own registration or waitlist place; a freed seat moves the waitlist up."""
     event, registration = await lock_with_registration(session, event_id, member_id)
-    if now >= event.starts_at:
-        raise EventStarted()
-    if registration is None or not registration.is_active:
-        raise NotRegistered()
+    refusal = cancel_refusal(event, registration, now)  # the rule the card's buttons follow too
+    if refusal is not None:
+        raise refusal
+    assert registration is not None
     refill = f"cancel-{registration.id}-{stamp(now)}" if registration.holds_seats else None
     change = Change(S.CANCELLED, reason, member_id, refill=refill)
     return await carry_out(session, event, registration, change, now, policy)
@@ -196,9 +198,9 @@ async def claim_seat(
     if registration.status is S.CONFIRMED:
         return Outcome(registration, changed=False)
     if registration.status is S.OFFERED:
-        assert registration.offer_expires_at is not None
-        if now > registration.offer_expires_at:
-            raise OfferExpired()
+        expired = offer_expired(registration, now)
+        if expired is not None:
+            raise expired
     elif registration.status is S.WAITLISTED and policy.is_last_call(now, event.starts_at):
         group, seats = registration.fair_share_group, registration.party_size
         if not await room_for(session, event, group, seats, now):
@@ -356,19 +358,15 @@ async def release_fair_share(
 
 
 def _check_open_for_registration(event: Event, now: datetime) -> None:
-    if event.status is EventStatus.CANCELLED:
-        raise EventCancelled()
-    if event.status is not EventStatus.PUBLISHED:
-        raise EventNotOpen()
-    if now >= event.starts_at:
-        raise EventStarted()
-    if event.registration_deadline is not None and now > event.registration_deadline:
-        raise RegistrationClosed()
+    refusal = registration_refusal(event, now)  # the rule the card's buttons follow too
+    if refusal is not None:
+        raise refusal
 
 
 def _check_party_size(party_size: int, policy: RegistrationPolicy) -> None:
-    if not 1 <= party_size <= policy.max_party_size:
-        raise PartySizeInvalid(maximum=policy.max_party_size)
+    refusal = party_size_refusal(party_size, policy)
+    if refusal is not None:
+        raise refusal
 
 
 # --- what ``register`` reads under the lock -----------------------------------------------------
