@@ -53,9 +53,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot import actions
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn, watch_turns
-from bot.handlers import fallback
 from models.dialogs import operations as store
 from models.dialogs.entities import Behind, DialogState
 from models.dialogs.operations import IDLE, DialogChanged
@@ -90,7 +90,9 @@ class Step:
 class Flow:
     name: str
     steps: Mapping[str, Step]
-    ended: str  # msgid: said when a command or another flow's button ends the dialog
+    # msgid: said when a command or another flow's button ends the dialog; "": it ends without a
+    # word (a question the member did not start, asked again where it is needed: onboarding's)
+    ended: str
     expired: str  # msgid: said when typed text comes after the dialog lapsed
     actions: frozenset[str] = frozenset()  # the flow's own button actions: they don't end it
     commands: frozenset[str] = frozenset()  # commands that (re)start it: it ends without a word
@@ -101,6 +103,11 @@ class Flow:
 
 
 FLOWS: dict[str, Flow] = {}
+
+
+def codes(*handlers: actions.Handler) -> frozenset[str]:
+    """The button codes of a flow's own ``@action`` handlers (``Flow.actions``)."""
+    return frozenset(actions.code_of(handler) for handler in handlers)
 
 
 def register(flow: Flow) -> Flow:
@@ -144,8 +151,9 @@ async def begin(
         )
     turn.dialog = started.dialog
     replaced = started.replaced
-    if replaced is not None and replaced.flow != flow.name and replaced.flow in FLOWS:
-        await turn.say(turn.t(FLOWS[replaced.flow].ended))  # e.g. begun on another instance
+    ended = FLOWS[replaced.flow].ended if replaced is not None and replaced.flow in FLOWS else ""
+    if replaced is not None and replaced.flow != flow.name and ended:
+        await turn.say(turn.t(ended))  # e.g. begun on another instance
     if ask:
         await ask_again(turn, started.dialog)
     return started.dialog
@@ -187,15 +195,18 @@ async def ask_again(turn: Turn, dialog: DialogState, notice: str = "") -> None:
 
 
 @asynccontextmanager
-async def finishing(turn: Turn, dialog: DialogState) -> AsyncIterator[AsyncSession]:
+async def finishing(turn: Turn, dialog: DialogState | None) -> AsyncIterator[AsyncSession]:
     """A transaction that also ends ``dialog``: the flow's last write and the end are one
     commit. An error in the block changes neither (the dialog goes on); a dialog that moved on
     meanwhile raises ``DialogChanged`` before anything is written (``on_typed`` shows the
-    member where it stands)."""
+    member where it stands). ``dialog`` None (e.g. a flow's button pressed when no dialog of
+    it was open): a plain transaction."""
     async with turn.deps.database.transaction() as session:
-        await store.end(session, member_id=dialog.member_id, dialog=dialog)
+        if dialog is not None:
+            await store.end(session, member_id=dialog.member_id, dialog=dialog)
         yield session
-    turn.dialog = None
+    if dialog is not None:
+        turn.dialog = None
 
 
 async def leave(turn: Turn) -> None:
@@ -236,6 +247,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
 
 
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Here, not at the top: the fallback's features (onboarding) declare flows with this module.
+    from bot.handlers import fallback
+
     assert update.message is not None and update.message.text is not None
     turn = await begin_turn(update, context)
     text = update.message.text
@@ -445,7 +459,7 @@ async def _watch(turn: Turn) -> None:
     if flow is None or dialog.expired(turn.deps.clock()):
         quietly = True
     await _end_quietly(turn)
-    if not quietly and flow is not None:
+    if not quietly and flow is not None and flow.ended:
         await turn.say(turn.t(flow.ended))
 
 
