@@ -16,7 +16,15 @@ from bot import dialogs, errors
 from bot.actions import REGISTRY
 from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
-from bot.handlers import agenda, calendar, feedback, mine, onboarding, privacy, settings
+from bot.handlers import (
+    agenda,
+    calendar,
+    feedback,
+    mine,
+    onboarding,
+    privacy,
+    settings,
+)
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
@@ -25,6 +33,10 @@ from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+# Features that declare their buttons with @action (bot/actions.py) where their handlers are:
+# imported here, so every button is known wherever this router is.
+DECLARING = (feedback, onboarding)
 
 Action = Callable[[Turn, Callback], Awaitable[None]]
 
@@ -43,17 +55,9 @@ ACTIONS: dict[str, Action] = {
     "zn": lambda turn, cb: calendar.on_new_feed_link(turn),
     "my": lambda turn, cb: mine.show_mine(turn),
     "st": lambda turn, cb: settings.show_settings(turn),
-    "np": lambda turn, cb: onboarding.on_network_page(turn, cb.int_arg(0), cb.arg(1)),
-    "ns": lambda turn, cb: onboarding.on_network_chosen(turn, cb.int_arg(0), cb.arg(1)),
-    "ao": lambda turn, cb: onboarding.on_other_affiliation(turn, cb.arg(0)),
-    "af": lambda turn, cb: onboarding.on_affiliation_chosen(turn, cb.arg(0), cb.arg(1)),
-    "lg": lambda turn, cb: onboarding.on_language(turn, cb.arg(0), cb.arg(1)),
     "rq": lambda turn, cb: settings.ask_reminders(turn),
     "rp": lambda turn, cb: settings.on_reminder_preference(turn, cb.arg(0)),
     "dg": lambda turn, cb: settings.on_digest(turn, cb.int_arg(0)),
-    "ok": lambda turn, cb: feedback.on_acknowledged(turn, cb.arg(0)),
-    "fb": lambda turn, cb: feedback.on_rating(turn, cb.arg(0), cb.int_arg(1)),
-    "fr": lambda turn, cb: feedback.ask_rating(turn, cb.arg(0)),
     "pv": lambda turn, cb: privacy.show_privacy(turn),
     "dx": lambda turn, cb: privacy.send_my_data(turn),
     "fq": lambda turn, cb: privacy.ask_forget(turn),
