@@ -23,20 +23,20 @@ from bot.handlers import (
     mine,
     onboarding,
     privacy,
+    roles,
     settings,
 )
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
 from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
 from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
-from bot.handlers.roles import ACTIONS as ROLES_ACTIONS
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 # Features that declare their buttons with @action (bot/actions.py) where their handlers are:
 # imported here, so every button is known wherever this router is.
-DECLARING = (feedback, onboarding)
+DECLARING = (feedback, onboarding, roles)
 
 Action = Callable[[Turn, Callback], Awaitable[None]]
 
@@ -71,7 +71,6 @@ FEATURE_ACTIONS: list[dict[str, Action]] = []
 FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
 FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(IDEAS_ACTIONS)
-FEATURE_ACTIONS.append(ROLES_ACTIONS)
 FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)
 for _feature in FEATURE_ACTIONS:
