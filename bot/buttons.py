@@ -20,6 +20,7 @@ from bot.handlers import (
     agenda,
     calendar,
     feedback,
+    ideas,
     mine,
     onboarding,
     privacy,
@@ -28,7 +29,6 @@ from bot.handlers import (
 )
 from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
-from bot.handlers.ideas import ACTIONS as IDEAS_ACTIONS
 from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
 from models.errors import DomainError
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Features that declare their buttons with @action (bot/actions.py) where their handlers are:
 # imported here, so every button is known wherever this router is.
-DECLARING = (feedback, onboarding, roles)
+DECLARING = (feedback, ideas, onboarding, roles)
 
 Action = Callable[[Turn, Callback], Awaitable[None]]
 
@@ -70,7 +70,6 @@ ACTIONS: dict[str, Action] = {
 FEATURE_ACTIONS: list[dict[str, Action]] = []
 FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
 FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
-FEATURE_ACTIONS.append(IDEAS_ACTIONS)
 FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)
 for _feature in FEATURE_ACTIONS:
