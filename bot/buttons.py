@@ -18,6 +18,7 @@ from bot.callbacks import Callback, InvalidCallback
 from bot.context import Turn, begin_turn
 from bot.handlers import (
     agenda,
+    attendance,
     calendar,
     feedback,
     ideas,
@@ -27,7 +28,6 @@ from bot.handlers import (
     roles,
     settings,
 )
-from bot.handlers.attendance import ACTIONS as ATTENDANCE_ACTIONS
 from bot.handlers.broadcasts import ACTIONS as BROADCAST_ACTIONS
 from bot.handlers.programme import ACTIONS as PROGRAMME_ACTIONS
 from models.errors import DomainError
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Features that declare their buttons with @action (bot/actions.py) where their handlers are:
 # imported here, so every button is known wherever this router is.
-DECLARING = (feedback, ideas, onboarding, roles)
+DECLARING = (attendance, feedback, ideas, onboarding, roles)
 
 Action = Callable[[Turn, Callback], Awaitable[None]]
 
@@ -68,7 +68,6 @@ ACTIONS: dict[str, Action] = {
 # A organiser roles, series and programme files; E events by conversation; C attendance and
 # participation; B broadcasts; I ideas and dialogue questions; D dialogs (back, stop).
 FEATURE_ACTIONS: list[dict[str, Action]] = []
-FEATURE_ACTIONS.append(ATTENDANCE_ACTIONS)
 FEATURE_ACTIONS.append(PROGRAMME_ACTIONS)
 FEATURE_ACTIONS.append(BROADCAST_ACTIONS)
 FEATURE_ACTIONS.append(dialogs.ACTIONS)

@@ -75,7 +75,33 @@ def normalise_code(text: str) -> str:
 
 
 def check_in_open(event: Event, now: datetime) -> bool:
+    """Attendees check themselves in (and the venue code is shown) from ``CHECK_IN_OPENS``
+    before the start until the end."""
     return event.starts_at - CHECK_IN_OPENS <= now < event.ends_at
+
+
+@dataclass(frozen=True)
+class AttendanceWindow:
+    """What can be done about attendance at ``now``: the one place the bot asks."""
+
+    names: bool  # organisers check people in by name (from an hour before; afterwards too)
+    code: bool  # the venue code works (``check_in_open``)
+    close: bool  # the event is over: "Afronden" records the no-shows
+
+
+def attendance_window(event: Event, now: datetime) -> AttendanceWindow:
+    published = event.status is EventStatus.PUBLISHED
+    return AttendanceWindow(
+        names=published and now >= event.starts_at - CHECK_IN_OPENS,
+        code=published and check_in_open(event, now),
+        close=published and now >= event.ends_at,
+    )
+
+
+def require_over(event: Event, now: datetime) -> None:
+    """Closing the attendance (and asking to) only after the event."""
+    if now < event.ends_at:
+        raise NotYetOver()
 
 
 async def check_in_code(
@@ -254,8 +280,7 @@ async def close_attendance(
     event = await lock_event(session, event_id)
     if event.is_cancelled:
         raise EventCancelled()
-    if now < event.ends_at:
-        raise NotYetOver()
+    require_over(event, now)
     seated = (
         await session.scalars(
             select(Registration)
