@@ -296,29 +296,40 @@ async def _then_ranking(
     await show_ranking(turn, page)
 
 
+async def _vote_change(
+    turn: Turn,
+    idea_id: int,
+    page: int,
+    operation: Callable[..., Awaitable[bool]],
+    done: str,
+    unchanged: str,
+) -> None:
+    """A vote given or taken back (``operation``); ``done``/``unchanged``: msgids of the toast."""
+
+    async def change(session: AsyncSession) -> bool:
+        return await operation(
+            session, member_id=turn.member.id, idea_id=idea_id, now=turn.deps.clock()
+        )
+
+    await _then_ranking(turn, page, change, turn.t(done), turn.t(unchanged))
+
+
 @action("IV")
 async def on_vote(turn: Turn, idea_id: int, page: int) -> None:
-    await _then_ranking(
-        turn,
-        page,
-        lambda session: ideas.vote(
-            session, member_id=turn.member.id, idea_id=idea_id, now=turn.deps.clock()
-        ),
-        turn.t("👍 Je stem is geteld."),
-        turn.t("Je had al gestemd."),
+    await _vote_change(
+        turn, idea_id, page, ideas.vote, N_("👍 Je stem is geteld."), N_("Je had al gestemd.")
     )
 
 
 @action("IU")
 async def on_unvote(turn: Turn, idea_id: int, page: int) -> None:
-    await _then_ranking(
+    await _vote_change(
         turn,
+        idea_id,
         page,
-        lambda session: ideas.withdraw_vote(
-            session, member_id=turn.member.id, idea_id=idea_id, now=turn.deps.clock()
-        ),
-        turn.t("Je stem is ingetrokken."),
-        turn.t("Je had niet gestemd."),
+        ideas.withdraw_vote,
+        N_("Je stem is ingetrokken."),
+        N_("Je had niet gestemd."),
     )
 
 
