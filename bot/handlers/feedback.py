@@ -84,6 +84,8 @@ COMMENT = dialogs.register(
         ended=N_("Je cijfer is opgeslagen, zonder opmerking."),
         expired=N_("De vraag om een opmerking bij je cijfer stond niet meer open."),
         actions=dialogs.codes(on_rating),
+        # /feedback shows the ratings again (this one with its stars): no word needed.
+        commands=frozenset({"feedback"}),
         idle=COMMENT_WINDOW,
         on_stop=_no_comment,
         on_back_out=_no_comment,
