@@ -244,7 +244,7 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
             change = await accept_invitation(
                 session, member_id=turn.member.id, secret=secret, now=turn.deps.clock()
             )
-    except DomainError as error:
+    except DomainError as error:  # said, and on: a newcomer still gets the network question
         await turn.say(turn.refusal(error))
     else:
         turn.member = change.member

@@ -175,10 +175,9 @@ async def _take_question(turn: Turn, dialog: DialogState, text: str) -> None:
     except ideas.InvalidQuestion as error:
         await _ask_question(turn, dialog, turn.refusal(error))  # the dialog goes on
         return
-    except DomainError as error:  # e.g. the dialogue started meanwhile: the flow ends
+    except DomainError:  # e.g. the dialogue started meanwhile: the question is over
         await dialogs.leave(turn)
-        await turn.say(turn.refusal(error))
-        return
+        raise
     rows: Buttons = []
     if asked < ideas.QUESTIONS_PER_DIALOGUE:
         rows.append([turn.button(t("➕ Nog een vraag"), show_themes, code)])
