@@ -15,8 +15,12 @@ damaged button never reaches a handler with a wrong value (``InvalidCallback``, 
 ``bot.buttons``). The data stays opaque and signed (``bot.callbacks``).
 
 Argument types are a closed list (``PARSERS``): ``int`` (a small whole number), ``str`` (a short
-word), ``EventCode`` (an event's public code) and ``Token`` (a dialog's or flow's short id). A
-handler with another annotation fails at import, not at the first press.
+word), ``EventCode`` (an event's public code) and ``Token`` (a dialog's or flow's short id);
+``EventCode | None`` and ``int | None`` travel as an empty argument for None. A handler with
+another annotation fails at import, not at the first press. Trailing parameters with a default
+may be left out of a button (an older button that carried fewer arguments keeps working), and
+``@action(..., older=n)``: the last n parameters only come from buttons made by an older version
+(new buttons leave them out, so what is made now stays within 64 bytes; old ones keep working).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from bot.callbacks import Callback, InvalidCallback
 EventCode = NewType("EventCode", str)
 # A short opaque id of something a button belongs to (a dialog's token, a draft's id).
 Token = NewType("Token", str)
+# A dialog's answer carried by a choice button: any text that fits (the signature guards it).
+Value = NewType("Value", str)
 
 _WORD = re.compile(r"^[A-Za-z0-9_.:+\-]{1,40}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -62,11 +68,29 @@ def _token(value: str) -> Token:
     return Token(value)
 
 
+def _optional(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An empty argument is None (a button made with ``""`` for it)."""
+
+    def parse_optional(value: str) -> Any:
+        return None if value == "" else parse(value)
+
+    return parse_optional
+
+
+def _value(value: str) -> Value:
+    if not value or len(value.encode()) > 40:
+        raise InvalidCallback("not a choice")
+    return Value(value)
+
+
 PARSERS: dict[str, Callable[[str], Any]] = {
+    "Value": _value,
     "int": _small_int,
     "str": _word,
     "EventCode": _event_code,
     "Token": _token,
+    "int | None": _optional(_small_int),
+    "EventCode | None": _optional(_event_code),
 }
 
 Handler = Callable[..., Awaitable[None]]
@@ -83,12 +107,18 @@ class Action:
     changes_registration: bool = False
     # After a refusal, show the event's card again (its first argument is the event's code).
     shows_event: bool = False
+    # Arguments a button must carry; the parameters after them have defaults. None: all.
+    required: int | None = None
+    # Arguments only buttons of an older version carry, after ``parsers`` (``older``).
+    older: tuple[Callable[[str], Any], ...] = ()
 
     def parse(self, callback: Callback) -> list[Any]:
         """The handler's arguments from ``callback``, checked (``InvalidCallback`` if not)."""
-        if len(callback.args) != len(self.parsers):
+        required = len(self.parsers) if self.required is None else self.required
+        parsers = (*self.parsers, *self.older)
+        if not required <= len(callback.args) <= len(parsers):
             raise InvalidCallback(f"{self.code}: {len(callback.args)} arguments")
-        return [parse(arg) for parse, arg in zip(self.parsers, callback.args, strict=True)]
+        return [parse(arg) for parse, arg in zip(parsers, callback.args, strict=False)]
 
     async def run(self, turn: Any, callback: Callback) -> None:
         await self.handler(turn, *self.parse(callback))
@@ -99,9 +129,10 @@ _CODE_OF: dict[Handler, str] = {}
 
 
 def action(
-    code: str, *, changes_registration: bool = False, shows_event: bool = False
+    code: str, *, changes_registration: bool = False, shows_event: bool = False, older: int = 0
 ) -> Callable[[Handler], Handler]:
-    """Declare ``handler`` as the one behind buttons with ``code``."""
+    """Declare ``handler`` as the one behind buttons with ``code``; ``older``: how many of its
+    last parameters (each with a default) only older buttons carry."""
     if not re.fullmatch(r"[A-Za-z]{2}", code):
         raise ValueError(f"button code {code!r}: two letters")
 
@@ -109,12 +140,18 @@ def action(
         if code in REGISTRY:
             taken = REGISTRY[code].handler.__qualname__
             raise ValueError(f"button code {code!r} is taken by {taken}")
+        parsers = _parsers(handler)
+        required = _required(handler)
+        if older and required > len(parsers) - older:
+            raise TypeError(f"{handler.__qualname__}: an older button's parameter has a default")
         REGISTRY[code] = Action(
             code,
             handler,
-            _parsers(handler),
+            parsers[: len(parsers) - older],
             changes_registration=changes_registration,
             shows_event=shows_event,
+            required=required,
+            older=parsers[len(parsers) - older :],
         )
         _CODE_OF[handler] = code
         return handler
@@ -154,3 +191,9 @@ def _parsers(handler: Handler) -> tuple[Callable[[str], Any], ...]:
             )
         parsers.append(PARSERS[name])
     return tuple(parsers)
+
+
+def _required(handler: Handler) -> int:
+    """How many parameters after ``turn`` have no default (Python puts those first)."""
+    parameters = list(inspect.signature(handler).parameters.values())[1:]
+    return sum(1 for p in parameters if p.default is inspect.Parameter.empty)

@@ -55,9 +55,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Message, MessageEntity, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.callbacks import Callback, InvalidCallback
+from bot import actions
+from bot.actions import Token, Value, action
+from bot.callbacks import InvalidCallback
 from bot.context import Turn, begin_turn, watch_turns
-from bot.handlers import fallback
 from models.dialogs import operations as store
 from models.dialogs.entities import Behind, DialogState
 from models.dialogs.operations import IDLE, DialogChanged
@@ -96,7 +97,9 @@ class Step:
 class Flow:
     name: str
     steps: Mapping[str, Step]
-    ended: str  # msgid: said when a command or another flow's button ends the dialog
+    # msgid: said when a command or another flow's button ends the dialog; "": it ends without a
+    # word (a question the member did not start, asked again where it is needed: onboarding's)
+    ended: str
     expired: str  # msgid: said when typed text comes after the dialog lapsed
     actions: frozenset[str] = frozenset()  # the flow's own button actions: they don't end it
     commands: frozenset[str] = frozenset()  # commands that (re)start it: it ends without a word
@@ -107,6 +110,11 @@ class Flow:
 
 
 FLOWS: dict[str, Flow] = {}
+
+
+def codes(*handlers: actions.Handler) -> frozenset[str]:
+    """The button codes of a flow's own ``@action`` handlers (``Flow.actions``)."""
+    return frozenset(actions.code_of(handler) for handler in handlers)
 
 
 def register(flow: Flow) -> Flow:
@@ -150,8 +158,9 @@ async def begin(
         )
     turn.dialog = started.dialog
     replaced = started.replaced
-    if replaced is not None and replaced.flow != flow.name and replaced.flow in FLOWS:
-        await turn.say(turn.t(FLOWS[replaced.flow].ended))  # e.g. begun on another instance
+    ended = FLOWS[replaced.flow].ended if replaced is not None and replaced.flow in FLOWS else ""
+    if replaced is not None and replaced.flow != flow.name and ended:
+        await turn.say(turn.t(ended))  # e.g. begun on another instance
     if ask:
         await ask_again(turn, started.dialog)
     return started.dialog
@@ -195,15 +204,18 @@ async def ask_again(turn: Turn, dialog: DialogState, notice: str = "") -> None:
 
 
 @asynccontextmanager
-async def finishing(turn: Turn, dialog: DialogState) -> AsyncIterator[AsyncSession]:
+async def finishing(turn: Turn, dialog: DialogState | None) -> AsyncIterator[AsyncSession]:
     """A transaction that also ends ``dialog``: the flow's last write and the end are one
     commit. An error in the block changes neither (the dialog goes on); a dialog that moved on
     meanwhile raises ``DialogChanged`` before anything is written (``on_typed`` shows the
-    member where it stands)."""
+    member where it stands). ``dialog`` None (e.g. a flow's button pressed when no dialog of
+    it was open): a plain transaction."""
     async with turn.deps.database.transaction() as session:
-        await store.end(session, member_id=dialog.member_id, dialog=dialog)
+        if dialog is not None:
+            await store.end(session, member_id=dialog.member_id, dialog=dialog)
         yield session
-    turn.dialog = None
+    if dialog is not None:
+        turn.dialog = None
 
 
 async def leave(turn: Turn) -> None:
@@ -287,6 +299,9 @@ class _MessageForDialog(MessageHandler):  # type: ignore[type-arg]
 
 
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Here, not at the top: the fallback's features (onboarding) declare flows with this module.
+    from bot.handlers import fallback
+
     assert update.message is not None and update.message.text is not None
     turn = await begin_turn(update, context)
     text = update.message.text
@@ -336,36 +351,36 @@ async def on_back_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await back(turn, dialog)
 
 
-async def on_back_button(turn: Turn, callback: Callback) -> None:
-    dialog = await _pressed(turn, callback)
+@action(BACK)
+async def on_back_button(turn: Turn, token: Token, step: str) -> None:
+    dialog = await _pressed(turn, token, step)
     if dialog is not None:
         await back(turn, dialog)
 
 
-async def on_stop_button(turn: Turn, callback: Callback) -> None:
-    dialog = await _pressed(turn, callback)
+@action(STOP)
+async def on_stop_button(turn: Turn, token: Token, step: str) -> None:
+    dialog = await _pressed(turn, token, step)
     if dialog is not None:
         await stop(turn, dialog)
 
 
-async def on_choice_button(turn: Turn, callback: Callback) -> None:
-    dialog = await _pressed(turn, callback)
+@action(CHOICE)
+async def on_choice_button(turn: Turn, token: Token, step: str, value: Value) -> None:
+    dialog = await _pressed(turn, token, step)
     if dialog is None:
         return
     choose = _flow(dialog).steps[dialog.step].choose
     if choose is None:
         raise InvalidCallback(f"{CHOICE}: step {dialog.step!r} has no choices")
     try:
-        await choose(turn, dialog, callback.arg(2))
+        await choose(turn, dialog, value)
     except DialogChanged:
         await _crossed(turn)
 
 
-ACTIONS: dict[str, Callable[[Turn, Callback], Awaitable[None]]] = {
-    BACK: on_back_button,
-    STOP: on_stop_button,
-    CHOICE: on_choice_button,
-}
+# The engine's own buttons: pressing them never ends the dialog they belong to.
+ENGINE_ACTIONS = frozenset({BACK, STOP, CHOICE})
 
 
 async def back(turn: Turn, dialog: DialogState) -> None:
@@ -409,9 +424,8 @@ async def _stopped(turn: Turn, flow: Flow, dialog: DialogState) -> None:
     await turn.show(turn.t("Gestopt. Er is niets opgeslagen."))
 
 
-async def _pressed(turn: Turn, callback: Callback) -> DialogState | None:
+async def _pressed(turn: Turn, token: str, step: str) -> DialogState | None:
     """The dialog a "Terug" or "Stop" button belongs to, if it is still at that button's step."""
-    token, step = callback.arg(0), callback.arg(1)
     dialog = _active(turn)
     if dialog is None:
         # Said twice: the toast for the tap, and in place of the dead question, whose buttons
@@ -494,13 +508,14 @@ async def _watch(turn: Turn) -> None:
         quietly = flow is not None and command in flow.commands
     else:
         action = _action(turn)
-        if action is None or action in ACTIONS or (flow is not None and action in flow.actions):
+        own = ENGINE_ACTIONS | (flow.actions if flow is not None else frozenset())
+        if action is None or action in own:
             return
         quietly = False
     if flow is None or dialog.expired(turn.deps.clock()):
         quietly = True
     await _end_quietly(turn)
-    if not quietly and flow is not None:
+    if not quietly and flow is not None and flow.ended:
         await turn.say(turn.t(flow.ended))
 
 

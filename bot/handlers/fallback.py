@@ -7,13 +7,12 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn, deps_of
-from bot.handlers.feedback import take_comment
-from bot.handlers.onboarding import main_menu, search_networks
+from bot.handlers.onboarding import ask_network, main_menu
 from i18n.translate import language_from_telegram, translator
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Typed text: a network search while someone has not chosen one, else a friendly menu."""
+    """Typed text that no handler before took (``bot.dialogs.on_typed`` takes it first)."""
     turn = await begin_turn(update, context)
     assert update.message is not None and update.message.text is not None
     await answer_text(turn, update.message.text)
@@ -21,13 +20,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def answer_text(turn: Turn, text: str, *, notice: str = "") -> None:
     """Typed text that no dialog waits for (``bot/dialogs.py``); ``notice`` goes first (e.g.
-    that the dialog it may have been meant for had lapsed)."""
+    that the dialog it may have been meant for had lapsed). It is never taken as an answer to a
+    question that is not open: someone who has not said where they come from gets that
+    question (again), the others a friendly menu."""
     if not turn.member.onboarded:
-        if notice:
-            await turn.say(notice)
-        await search_networks(turn, text.strip())
-        return
-    if await take_comment(turn, text):  # a comment on a rating: what lapsed no longer matters
+        await ask_network(turn, notice=notice)
         return
     answer = turn.t(
         "Ik begrijp niet goed wat je bedoelt. Kies hieronder wat je wilt doen, of stuur /help."

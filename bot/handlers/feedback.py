@@ -1,5 +1,11 @@
 """How was it? Ratings and comments from attendees; /feedback shows organisers the answers, and
-lets a member rate the events they came to."""
+lets a member rate the events they came to.
+
+After a rating, "Wil je er nog iets over kwijt?" is a dialog (``COMMENT``, ``bot/dialogs.py``):
+what the member types next is the comment, as long as that question is open (the comment window
+of ``models.feedback``); a command or another feature's button ends it, with a word that the
+rating is kept.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import dialogs
+from bot.actions import EventCode, action
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
-from models.errors import DomainError
+from i18n.translate import N_
+from models.dialogs.entities import DialogState
 from models.events.queries import visible_event
 from models.feedback.operations import (
+    COMMENT_WINDOW,
     events_to_rate,
     feedback_summary,
     record_comment,
@@ -23,7 +33,8 @@ from models.feedback.operations import (
 SUMMARY_PERIOD = timedelta(days=365)
 
 
-async def on_rating(turn: Turn, code: str, rating: int) -> None:
+@action("fb")
+async def on_rating(turn: Turn, code: EventCode, rating: int) -> None:
     async with turn.deps.database.transaction() as session:
         event = await visible_event(session, public_code=code, member=turn.member)
         await record_rating(
@@ -34,32 +45,74 @@ async def on_rating(turn: Turn, code: str, rating: int) -> None:
             now=turn.deps.clock(),
         )
     await turn.toast(turn.t("Dank je wel!"))
-    await turn.show(
-        turn.t(
-            "Dank je wel voor je cijfer ({rating}). Wil je er nog iets over kwijt? "
-            "Typ het gerust hieronder; het gaat naar de organisatoren.",
-            rating=rating,
-        )
+    await dialogs.begin(turn, COMMENT, "comment", {"code": code, "rating": rating})
+
+
+async def _ask_comment(turn: Turn, dialog: DialogState, notice: str) -> None:
+    text = turn.t(
+        "Dank je wel voor je cijfer ({rating}). Wil je er nog iets over kwijt? "
+        "Typ het gerust hieronder; het gaat naar de organisatoren.",
+        rating=dialog.answer("rating"),
     )
+    await turn.show(f"{notice}\n\n{text}" if notice else text)
 
 
-async def take_comment(turn: Turn, text: str) -> bool:
-    """A typed message right after a rating is the comment. True if it was taken as one."""
-    async with turn.deps.database.transaction() as session:
+async def _take_comment(turn: Turn, dialog: DialogState, text: str) -> None:
+    async with dialogs.finishing(turn, dialog) as session:
+        event = await visible_event(session, public_code=dialog.answer("code"), member=turn.member)
         feedback = await record_comment(
-            session, member_id=turn.member.id, text=text, now=turn.deps.clock()
+            session, member_id=turn.member.id, event_id=event.id, text=text, now=turn.deps.clock()
         )
-    if feedback is None:
-        return False
+    if feedback is None:  # the rating's window closed meanwhile: an ordinary message
+        from bot.handlers.fallback import answer_text
+
+        await answer_text(turn, text)
+        return
     await turn.say(turn.t("Genoteerd, dank je wel! De organisatoren lezen het."))
-    return True
 
 
-async def on_acknowledged(turn: Turn, code: str) -> None:
+async def _no_comment(turn: Turn, _dialog: DialogState) -> None:
+    await turn.toast()
+    await turn.show(turn.t("Goed, geen opmerking. Je cijfer is opgeslagen."))
+
+
+# "Wil je er nog iets over kwijt?": open for the comment window after a rating.
+COMMENT = dialogs.register(
+    dialogs.Flow(
+        "comment",
+        steps={"comment": dialogs.Step(_ask_comment, _take_comment)},
+        ended=N_("Je cijfer is opgeslagen, zonder opmerking."),
+        expired=N_("De vraag om een opmerking bij je cijfer stond niet meer open."),
+        actions=dialogs.codes(on_rating),
+        # /feedback shows the ratings again (this one with its stars): no word needed.
+        commands=frozenset({"feedback"}),
+        idle=COMMENT_WINDOW,
+        on_stop=_no_comment,
+        on_back_out=_no_comment,
+    )
+)
+
+
+@action("ok")
+async def on_acknowledged(turn: Turn, code: EventCode) -> None:
     """'Ik kom' under a reminder: nothing changes, but it's nice to hear."""
     async with turn.deps.database.read() as session:
         await visible_event(session, public_code=code, member=turn.member)
     await turn.toast(turn.t("Fijn, tot dan! 👋"))
+
+
+@action("fr")
+async def ask_rating(turn: Turn, code: EventCode) -> None:
+    """The same question as after an event, for one the member chose."""
+    t = turn.t
+    async with turn.deps.database.read() as session:
+        event = await visible_event(session, public_code=code, member=turn.member)
+    await turn.toast()
+    headline = f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>"
+    await turn.show(
+        t("Hoe was {event}? Geef een cijfer van 1 (matig) tot 5 (heel goed).", event=headline),
+        [[turn.button(str(n), on_rating, event.public_code, n) for n in range(1, 6)]],
+    )
 
 
 async def show_events_to_rate(turn: Turn) -> None:
@@ -89,7 +142,7 @@ async def show_events_to_rate(turn: Turn) -> None:
         )
         if item.rating is not None:
             label += f" · {'⭐' * item.rating}"
-        rows.append([turn.button(label, "fr", event.public_code)])
+        rows.append([turn.button(label, ask_rating, event.public_code)])
     await turn.show(
         t(
             "<b>Hoe was het?</b> Kies een bijeenkomst waar je bij was en geef een cijfer. "
@@ -99,31 +152,14 @@ async def show_events_to_rate(turn: Turn) -> None:
     )
 
 
-async def ask_rating(turn: Turn, code: str) -> None:
-    """The same question as after an event, for one the member chose."""
-    t = turn.t
-    async with turn.deps.database.read() as session:
-        event = await visible_event(session, public_code=code, member=turn.member)
-    await turn.toast()
-    headline = f"{KIND_ICONS[event.kind]} <b>{escape(title(t, event))}</b>"
-    await turn.show(
-        t("Hoe was {event}? Geef een cijfer van 1 (matig) tot 5 (heel goed).", event=headline),
-        [[turn.button(str(n), "fb", event.public_code, n) for n in range(1, 6)]],
-    )
-
-
 @organisers_only("feedback", otherwise=show_events_to_rate)
 async def feedback_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t
-    try:
-        async with turn.deps.database.read() as session:
-            summaries = await feedback_summary(
-                session, actor_id=turn.member.id, since=turn.deps.clock() - SUMMARY_PERIOD
-            )
-    except DomainError as error:
-        await turn.say(turn.refusal(error))
-        return
+    async with turn.deps.database.read() as session:
+        summaries = await feedback_summary(
+            session, actor_id=turn.member.id, since=turn.deps.clock() - SUMMARY_PERIOD
+        )
     if not summaries:
         await turn.say(t("Er zijn nog geen beoordelingen binnen."))
         return

@@ -1,7 +1,13 @@
 """/start: a short welcome, the language, and where you come from (a network or a role).
 
-Every step is a button; typing part of a network's name is a shortcut. A deep link
-(``/start e_<code>``, from a poster or a QR code) opens that event at once, ready to register.
+Every step is a button; typing part of a network's name is a shortcut, taken only while "Van
+welk buurtnetwerk ben je?" is open: that question is a dialog (``NETWORK``, ``bot/dialogs.py``),
+so it is stored in the database and a typed name after a restart still finds it, while typed
+text when no question is open is an ordinary message. A deep link (``/start e_<code>``, from a
+poster or a QR code) opens that event at once, ready to register.
+
+``then`` (on the buttons and in the dialog): the event to show once the member has said where
+they come from (None: the main menu).
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ import math
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import dialogs
+from bot.actions import EventCode, action
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.render import AFFILIATION_LABELS
+from i18n.translate import N_
+from models.dialogs.entities import DialogState
 from models.errors import NotFound
 from models.members.entities import Affiliation, Language, Role
 from models.members.operations import set_affiliation, set_language
@@ -64,8 +74,18 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
-    """The paged list of networks, with a way out for people without one."""
+async def ask_network(
+    turn: Turn, page: int = 0, then: str | None = None, *, notice: str = ""
+) -> None:
+    """The paged list of networks, with a way out for people without one; typing part of a name
+    answers it too, as long as it is open (the ``NETWORK`` dialog)."""
+    dialog = dialogs.current(turn, NETWORK)
+    if dialog is None or dialog.answer("then") != then:
+        await dialogs.begin(turn, NETWORK, "network", {"then": then}, ask=False)
+    await _show_networks(turn, page, then, notice)
+
+
+async def _show_networks(turn: Turn, page: int, then: str | None, notice: str = "") -> None:
     t = turn.t
     async with turn.deps.database.read() as session:
         networks = await all_networks(session)
@@ -76,18 +96,20 @@ async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
     # Only buttons that do something: where we are is said in the text, not on a button.
     nav = []
     if page > 0:
-        nav.append(turn.button(t("◀ Vorige"), "np", page - 1, then))
+        nav.append(turn.button(t("◀ Vorige"), on_network_page, page - 1, then or ""))
     if page < pages - 1:
-        nav.append(turn.button(t("Volgende ▶"), "np", page + 1, then))
+        nav.append(turn.button(t("Volgende ▶"), on_network_page, page + 1, then or ""))
     if nav:
         rows.append(nav)
-    rows.append([turn.button(t("Ik hoor niet bij een buurtnetwerk"), "ao", then)])
+    rows.append(
+        [turn.button(t("Ik hoor niet bij een buurtnetwerk"), on_other_affiliation, then or "")]
+    )
     language = Language.EN if turn.member.language is Language.NL else Language.NL
     rows.append(
         [
             turn.button(
                 "🇬🇧 English" if language is Language.EN else "🇳🇱 Nederlands",
-                "lg",
+                on_language,
                 language.value,
                 "onboard",
             )
@@ -99,21 +121,52 @@ async def ask_network(turn: Turn, page: int = 0, then: str = "") -> None:
     )
     if pages > 1:
         question += "\n\n" + t("Pagina {page} van {pages}", page=page + 1, pages=pages)
-    await turn.show(question, rows)
+    await turn.show(f"{notice}\n\n{question}" if notice else question, rows)
 
 
-def _network_rows(turn: Turn, networks: list[Network], then: str) -> Buttons:
-    buttons = [turn.button(network.name, "ns", network.id, then) for network in networks]
+def _network_rows(turn: Turn, networks: list[Network], then: str | None) -> Buttons:
+    buttons = [
+        turn.button(network.name, on_network_chosen, network.id, then or "") for network in networks
+    ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-async def on_network_page(turn: Turn, page: int, then: str) -> None:
+async def _ask(turn: Turn, dialog: DialogState, notice: str) -> None:
+    await _show_networks(turn, 0, dialog.answer("then"), notice)
+
+
+async def _take_search(turn: Turn, dialog: DialogState, text: str) -> None:
+    """Typed while the question is open: the networks whose name has it (the question stays
+    open, so another try is typed just the same)."""
+    text = text.strip()
+    then = dialog.answer("then")
+    async with turn.deps.database.read() as session:
+        matches = await find_networks(session, text[:SEARCH_MAX])
+    t = turn.t
+    if not matches:
+        await turn.say(
+            t(
+                "Ik vond geen buurtnetwerk met „{text}”. Probeer een ander deel van de "
+                "naam, of kies uit de lijst.",
+                text=escape(text[:SEARCH_MAX]),
+            ),
+            [[turn.button(t("Toon de lijst"), on_network_page, 0, then or "")]],
+        )
+        return
+    rows = _network_rows(turn, matches, then)
+    rows.append([turn.button(t("Toon de hele lijst"), on_network_page, 0, then or "")])
+    await turn.say(t("Bedoel je een van deze?"), rows)
+
+
+@action("np")
+async def on_network_page(turn: Turn, page: int, then: EventCode | None) -> None:
     await turn.toast()
     await ask_network(turn, page, then)
 
 
-async def on_network_chosen(turn: Turn, network_id: int, then: str) -> None:
-    async with turn.deps.database.transaction() as session:
+@action("ns")
+async def on_network_chosen(turn: Turn, network_id: int, then: EventCode | None) -> None:
+    async with dialogs.finishing(turn, dialogs.current(turn, NETWORK)) as session:
         turn.member = await set_affiliation(
             session,
             member_id=turn.member.id,
@@ -127,21 +180,26 @@ async def on_network_chosen(turn: Turn, network_id: int, then: str) -> None:
     )
 
 
-async def on_other_affiliation(turn: Turn, then: str) -> None:
+@action("ao")
+async def on_other_affiliation(turn: Turn, then: EventCode | None) -> None:
     await turn.toast()
     t = turn.t
     others = [a for a in Affiliation if a is not Affiliation.BUURTNETWERK]
-    rows = [[turn.button(t(AFFILIATION_LABELS[a]), "af", a.value, then)] for a in others]
-    rows.append([turn.button(t("◀ Terug naar de buurtnetwerken"), "np", 0, then)])
+    rows = [
+        [turn.button(t(AFFILIATION_LABELS[a]), on_affiliation_chosen, a.value, then or "")]
+        for a in others
+    ]
+    rows.append([turn.button(t("◀ Terug naar de buurtnetwerken"), on_network_page, 0, then or "")])
     await turn.show(t("Wat past het best bij jou?"), rows)
 
 
-async def on_affiliation_chosen(turn: Turn, value: str, then: str) -> None:
+@action("af")
+async def on_affiliation_chosen(turn: Turn, value: str, then: EventCode | None) -> None:
     try:
         affiliation = Affiliation(value)
     except ValueError:
         raise NotFound() from None
-    async with turn.deps.database.transaction() as session:
+    async with dialogs.finishing(turn, dialogs.current(turn, NETWORK)) as session:
         turn.member = await set_affiliation(
             session, member_id=turn.member.id, affiliation=affiliation
         )
@@ -150,7 +208,9 @@ async def on_affiliation_chosen(turn: Turn, value: str, then: str) -> None:
     await _after_onboarding(turn, then, turn.t("Fijn, dank je wel!"))
 
 
+@action("lg")
 async def on_language(turn: Turn, value: str, then: str) -> None:
+    """The other language; ``then``: "onboard" (back to the question) or "settings"."""
     try:
         language = Language(value)
     except ValueError:
@@ -166,14 +226,15 @@ async def on_language(turn: Turn, value: str, then: str) -> None:
         turn.t("Taal: Nederlands") if language is Language.NL else turn.t("Language: English")
     )
     if then == "onboard":
-        await ask_network(turn)
+        dialog = dialogs.current(turn, NETWORK)
+        await ask_network(turn, then=dialog.answer("then") if dialog is not None else None)
     else:
         from bot.handlers.settings import show_settings
 
         await show_settings(turn)
 
 
-async def _after_onboarding(turn: Turn, then: str, greeting: str) -> None:
+async def _after_onboarding(turn: Turn, then: str | None, greeting: str) -> None:
     if then:
         from bot.handlers.agenda import show_event
 
@@ -185,21 +246,24 @@ async def _after_onboarding(turn: Turn, then: str, greeting: str) -> None:
     )
 
 
-async def search_networks(turn: Turn, text: str) -> None:
-    """Someone typed while choosing a network: show the networks that match."""
-    async with turn.deps.database.read() as session:
-        matches = await find_networks(session, text[:SEARCH_MAX])
-    t = turn.t
-    if not matches:
-        await turn.say(
-            t(
-                "Ik vond geen buurtnetwerk met „{text}”. Probeer een ander deel van de "
-                "naam, of kies uit de lijst.",
-                text=escape(text[:SEARCH_MAX]),
-            ),
-            [[turn.button(t("Toon de lijst"), "np", 0, "")]],
-        )
-        return
-    rows = _network_rows(turn, matches, "")
-    rows.append([turn.button(t("Toon de hele lijst"), "np", 0, "")])
-    await turn.say(t("Bedoel je een van deze?"), rows)
+# "Van welk buurtnetwerk ben je?": open from the question until a network or a role is chosen.
+NETWORK = dialogs.register(
+    dialogs.Flow(
+        "network",
+        steps={"network": dialogs.Step(_ask, _take_search)},
+        # Another command ends it without a word: the question comes back where it is needed
+        # (registering, typed text), and a newcomer who looks around first is not told off.
+        ended="",
+        expired=N_(
+            "De vraag van welk buurtnetwerk je bent, stond niet meer open (na een half uur stilte)."
+        ),
+        actions=dialogs.codes(
+            on_network_page,
+            on_network_chosen,
+            on_other_affiliation,
+            on_affiliation_chosen,
+            on_language,
+        ),
+        commands=frozenset({"start"}),
+    )
+)

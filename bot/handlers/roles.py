@@ -24,7 +24,6 @@ gets the domain's refusal); this module parses, calls the domain and renders.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +32,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.callbacks import Callback
+from bot.actions import action
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_LABELS, short
@@ -61,7 +60,6 @@ from models.programme import (
     plan_import,
 )
 
-ActionHandler = Callable[[Turn, Callback], Awaitable[None]]
 MAX_FILE_BYTES = 1_000_000
 FILE_HASH_CHARS = 12
 ITEMS_PER_SECTION = 12
@@ -93,31 +91,17 @@ STATUS_LABELS = {
     EventStatus.PROPOSED: N_("voorgesteld"),
 }
 
-# Buttons (prefix A): Al the list of organisers · Ai invite · Ar|member ask to revoke ·
-# Ay|member revoke · Ax|invitation withdraw a link · Am|file-hash|plan-digest import ·
-# An do not import · Ae export.
-ACTIONS: dict[str, ActionHandler] = {
-    "Al": lambda turn, cb: show_organisers(turn),
-    "Ai": lambda turn, cb: on_invite(turn),
-    "Ar": lambda turn, cb: on_revoke_asked(turn, cb.int_arg(0)),
-    "Ay": lambda turn, cb: on_revoke_confirmed(turn, cb.int_arg(0)),
-    "Ax": lambda turn, cb: on_invitation_withdrawn(turn, cb.int_arg(0)),
-    "Am": lambda turn, cb: on_import_confirmed(turn, cb.arg(0), cb.arg(1)),
-    "An": lambda turn, cb: on_import_declined(turn),
-    "Ae": lambda turn, cb: send_export(turn),
-}
-
-
 # --- organisers ---------------------------------------------------------------------------------
 
 
 @organisers_only("organisatoren")
 async def organisers_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    turn = await begin_turn(update, context)
-    try:
-        await show_organisers(turn)
-    except DomainError as error:
-        await turn.say(turn.refusal(error))
+    await show_organisers(await begin_turn(update, context))
+
+
+@action("Al")
+async def show_organisers_button(turn: Turn) -> None:
+    await show_organisers(turn)
 
 
 async def show_organisers(turn: Turn, notice: str = "") -> None:
@@ -133,7 +117,13 @@ async def show_organisers(turn: Turn, notice: str = "") -> None:
         role = t("beheerder") if member.role is Role.ADMIN else t("organisator")
         lines.append(f"• {escape(member.display_name)} · {role}")
     rows: Buttons = [
-        [turn.button(t("Intrekken: {name}", name=short(member.display_name, 30)), "Ar", member.id)]
+        [
+            turn.button(
+                t("Intrekken: {name}", name=short(member.display_name, 30)),
+                on_revoke_asked,
+                member.id,
+            )
+        ]
         for member in organisers
         if member.role is Role.ORGANISER
     ]
@@ -153,7 +143,7 @@ async def show_organisers(turn: Turn, notice: str = "") -> None:
                         "Link intrekken (geldig tot {moment})",
                         moment=t.moment_in_text(invitation.expires_at),
                     ),
-                    "Ax",
+                    on_invitation_withdrawn,
                     invitation.id,
                 )
             ]
@@ -166,10 +156,11 @@ async def show_organisers(turn: Turn, notice: str = "") -> None:
             "een link die één keer werkt."
         ),
     ]
-    rows.append([turn.button(t("➕ Nodig een organisator uit"), "Ai")])
+    rows.append([turn.button(t("➕ Nodig een organisator uit"), on_invite)])
     await turn.show("\n".join(lines), rows)
 
 
+@action("Ai")
 async def on_invite(turn: Turn) -> None:
     t = turn.t
     now = turn.deps.clock()
@@ -183,7 +174,7 @@ async def on_invite(turn: Turn) -> None:
             "tot {moment}. Wie hem opent, wordt organisator: deel hem dus alleen met die persoon.",
             moment=t.moment_in_text(now + INVITATION_VALID),
         ),
-        [[turn.button(t("◀ Organisatoren"), "Al")]],
+        [[turn.button(t("◀ Organisatoren"), show_organisers_button)]],
     )
     await turn.say(
         t(
@@ -195,6 +186,7 @@ async def on_invite(turn: Turn) -> None:
     )
 
 
+@action("Ar")
 async def on_revoke_asked(turn: Turn, member_id: int) -> None:
     t = turn.t
     async with turn.deps.database.read() as session:
@@ -212,13 +204,14 @@ async def on_revoke_asked(turn: Turn, member_id: int) -> None:
         ),
         [
             [
-                turn.button(t("Ja, intrekken"), "Ay", member_id),
-                turn.button(t("Nee, toch niet"), "Al"),
+                turn.button(t("Ja, intrekken"), on_revoke_confirmed, member_id),
+                turn.button(t("Nee, toch niet"), show_organisers_button),
             ]
         ],
     )
 
 
+@action("Ay")
 async def on_revoke_confirmed(turn: Turn, member_id: int) -> None:
     t = turn.t
     async with turn.deps.database.transaction() as session:
@@ -234,6 +227,7 @@ async def on_revoke_confirmed(turn: Turn, member_id: int) -> None:
     await show_organisers(turn, notice=notice)
 
 
+@action("Ax")
 async def on_invitation_withdrawn(turn: Turn, invitation_id: int) -> None:
     async with turn.deps.database.transaction() as session:
         await revoke_invitation(
@@ -250,7 +244,7 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
             change = await accept_invitation(
                 session, member_id=turn.member.id, secret=secret, now=turn.deps.clock()
             )
-    except DomainError as error:
+    except DomainError as error:  # said, and on: a newcomer still gets the network question
         await turn.say(turn.refusal(error))
     else:
         turn.member = change.member
@@ -282,12 +276,8 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
 async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     turn = await begin_turn(update, context)
     t = turn.t
-    try:
-        async with turn.deps.database.read() as session:
-            await require_organiser(session, turn.member.id)
-    except DomainError as error:
-        await turn.say(turn.refusal(error))
-        return
+    async with turn.deps.database.read() as session:
+        await require_organiser(session, turn.member.id)
     await turn.say(
         t(
             "<b>Programma inlezen</b>\n"
@@ -298,19 +288,16 @@ async def import_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             "sturen verandert niets. Wie zich heeft aangemeld, hoort het als een tijd of plaats "
             "verandert."
         ),
-        [[turn.button(t("📤 Het huidige programma als bestand"), "Ae")]],
+        [[turn.button(t("📤 Het huidige programma als bestand"), send_export)]],
     )
 
 
 @organisers_only("exporteer")
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    turn = await begin_turn(update, context)
-    try:
-        await send_export(turn)
-    except DomainError as error:
-        await turn.say(turn.refusal(error))
+    await send_export(await begin_turn(update, context))
 
 
+@action("Ae")
 async def send_export(turn: Turn) -> None:
     async with turn.deps.database.read() as session:
         text = await export_programme(session, actor_id=turn.member.id, tz=turn.t.tz)
@@ -375,6 +362,7 @@ async def on_programme_file(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await _reply(turn, message, text, rows)
 
 
+@action("Am")
 async def on_import_confirmed(turn: Turn, file_hash: str, digest: str) -> None:
     t = turn.t
     async with turn.deps.database.read() as session:
@@ -441,6 +429,7 @@ async def on_import_confirmed(turn: Turn, file_hash: str, digest: str) -> None:
     await turn.show("\n".join(lines))
 
 
+@action("An")
 async def on_import_declined(turn: Turn) -> None:
     await turn.toast()
     await turn.show(turn.t("Goed, er is niets ingelezen."))
@@ -511,8 +500,8 @@ def _plan_screen(turn: Turn, plan: ImportPlan, data: bytes) -> tuple[str, Button
         ]
     rows = [
         [
-            turn.button(t("✅ Importeren"), "Am", _file_hash(data), plan.digest()),
-            turn.button(t("Annuleren"), "An"),
+            turn.button(t("✅ Importeren"), on_import_confirmed, _file_hash(data), plan.digest()),
+            turn.button(t("Annuleren"), on_import_declined),
         ]
     ]
     return _fit("\n".join(lines)), rows
@@ -571,7 +560,6 @@ def _fit(text: str) -> str:
 
 
 __all__ = [
-    "ACTIONS",
     "accept_from_deep_link",
     "document_handler",
     "export_command",

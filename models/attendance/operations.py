@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.attendance.queries import AttendeeList, attendee_list
-from models.attendance.window import check_in_open, check_in_opens_at
+from models.attendance.window import NotYetOver as NotYetOver  # refused by close_attendance
+from models.attendance.window import check_in_open, check_in_opens_at, require_over
 from models.errors import N_, DomainError, EventCancelled, EventNotOpen, NotFound
 from models.events.entities import Event, EventStatus
 from models.organisers import audit
@@ -62,10 +63,6 @@ class NotOnTheList(DomainError):
         "Je staat niet op de deelnemerslijst van deze bijeenkomst. "
         "Meld je even bij de organisatie in de zaal."
     )
-
-
-class NotYetOver(DomainError):
-    message = N_("Afronden kan pas na afloop van de bijeenkomst.")
 
 
 def new_check_in_code() -> str:
@@ -253,8 +250,7 @@ async def close_attendance(
     event = await lock_event(session, event_id)
     if event.is_cancelled:
         raise EventCancelled()
-    if now < event.ends_at:
-        raise NotYetOver()
+    require_over(event, now)
     seated = (
         await session.scalars(
             select(Registration)

@@ -55,10 +55,11 @@ async def record_rating(
 
 
 async def record_comment(
-    session: AsyncSession, *, member_id: int, text: str, now: datetime
+    session: AsyncSession, *, member_id: int, text: str, now: datetime, event_id: int | None = None
 ) -> Feedback | None:
-    """Take a typed message as the comment, if the member was just asked for one."""
-    feedback = await session.scalar(
+    """Take a typed message as the comment, if the member was just asked for one (for the
+    rating of ``event_id``, if given); None when no rating waits for a comment."""
+    query = (
         select(Feedback)
         .where(
             Feedback.member_id == member_id,
@@ -68,6 +69,9 @@ async def record_comment(
         .order_by(Feedback.updated_at.desc())
         .limit(1)
     )
+    if event_id is not None:
+        query = query.where(Feedback.event_id == event_id)
+    feedback = await session.scalar(query)
     if feedback is None:
         return None
     feedback.comment = text.strip()[:COMMENT_MAX] or None

@@ -17,8 +17,9 @@ The rules for dialogue questions:
   are registered for it (confirmed, offered a seat or on the waitlist);
 - 5–1,000 characters, at most 3 per member per dialogue; sending the same question twice
   changes nothing;
-- organisers see them grouped by theme and by network, and export them for the council members
-  without any names (the network a question comes from is all that goes along).
+- organisers see them grouped by theme and by network (``questions_for``), and export them for
+  the council members without any names (the network a question comes from is all that goes
+  along; the document itself is made in ``bot/handlers/ideas/export.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -660,56 +661,6 @@ async def questions_for(session: AsyncSession, *, actor_id: int, event_id: int) 
         networks.items(), key=lambda item: (item[0] is None, -item[1], item[0] or "")
     )
     return QuestionOverview(event, by_theme, by_network)
-
-
-class Texts(Protocol):
-    """What the export needs to speak the organiser's language (``i18n.translate.Translator``)."""
-
-    def __call__(self, message: str, /, **params: object) -> str: ...
-
-    def plural(self, singular: str, plural: str, n: int, /, **params: object) -> str: ...
-
-    def moment_with_year(self, when: datetime) -> str: ...
-
-
-async def questions_document(
-    session: AsyncSession, *, actor_id: int, event_id: int, t: Texts
-) -> bytes:
-    """The questions as a plain-text document (readable as Markdown too) for the council
-    members: grouped by theme, each with the network it comes from, and no names."""
-    overview = await questions_for(session, actor_id=actor_id, event_id=event_id)
-    event = overview.event
-    lines = [
-        "# " + t("Vragen voor de dialoog met raads- en burgerleden"),
-        "",
-        f"**{event.title}**",
-        t.moment_with_year(event.starts_at) + (f" · {event.location}" if event.location else ""),
-        "",
-        "> "
-        + t(
-            "Deze vragen en thema's zijn vooraf ingestuurd door deelnemers uit de buurtnetwerken. "
-            "Namen staan er bewust niet in (privacy): bij elke vraag staat alleen uit welk "
-            "buurtnetwerk hij komt."
-        ),
-        "",
-        t.plural("{n} vraag", "{n} vragen", overview.total)
-        + ", "
-        + t.plural("uit {n} buurtnetwerk.", "uit {n} buurtnetwerken.", overview.networks),
-    ]
-    no_network = t("zonder buurtnetwerk")
-    if not overview.total:
-        lines += ["", t("Er zijn (nog) geen vragen ingestuurd.")]
-    for theme, entries in overview.by_theme:
-        heading = t(theme) if theme else t("Zonder thema")
-        lines += ["", f"## {heading} ({len(entries)})", ""]
-        for number, entry in enumerate(entries, start=1):
-            text = "\n   ".join(line.rstrip() for line in entry.text.splitlines() if line.strip())
-            lines.append(f"{number}. {text}")
-            lines.append("   — " + (entry.network or no_network))
-    if overview.by_network:
-        lines += ["", "## " + t("Per buurtnetwerk"), ""]
-        lines += [f"- {name or no_network}: {count}" for name, count in overview.by_network]
-    return ("\n".join(lines) + "\n").encode()
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models.attendance import operations as attendance
+from models.attendance import window as windows
 from models.attendance.queries import attendee_csv, attendee_list
 from models.db import Database
 from models.errors import EventCancelled, NotAllowed, NotFound, NotRegistered
@@ -323,3 +324,23 @@ async def test_forgotten_members_stay_on_the_list_as_anonymous(db, clock, policy
     assert attendee_csv(listing).decode("utf-8-sig").split("\r\n")[1] == (
         "anoniem;Amby;aanwezig;1;"
     )
+
+
+async def test_the_attendance_window_is_the_domains_and_agrees_with_its_operations(db, clock):  # type: ignore[no-untyped-def]
+    """What the bot offers (names, the venue code, closing) is asked of the domain, and the
+    domain's operations accept exactly then."""
+    event = await make_event(db, clock(), starts_in=timedelta(days=1))
+    organiser = await make_member(db, name="Olga", role=Role.ORGANISER)
+    before, opening = event.starts_at - 2 * HOUR, event.starts_at - HOUR
+    window = windows.attendance_window
+    assert window(event, before) == windows.AttendanceWindow(False, False, False)
+    assert window(event, opening) == windows.AttendanceWindow(True, True, False)
+    assert window(event, event.ends_at) == windows.AttendanceWindow(True, False, True)
+    with pytest.raises(attendance.CheckInClosed):
+        await code_for(db, organiser, event, before)
+    assert await code_for(db, organiser, event, opening)
+    with pytest.raises(attendance.NotYetOver):
+        attendance.require_over(event, opening)
+    attendance.require_over(event, event.ends_at)
+    draft = await make_event(db, clock(), starts_in=timedelta(days=1), publish=False)
+    assert window(draft, opening) == windows.AttendanceWindow(False, False, False)

@@ -125,7 +125,7 @@ def test_the_card_buttons_are_declared_next_to_their_handlers() -> None:
     }
     for code, handler in declared.items():
         assert actions.REGISTRY[code].handler is handler, code
-        assert code not in buttons.ACTIONS, code
+    assert not hasattr(buttons, "ACTIONS")  # no second table: every button is declared
     changing = {code for code, a in actions.REGISTRY.items() if a.changes_registration}
     assert changing == {"rg", "wl", "ps", "cx", "cl", "dc"}
     # Each of them asks before it changes anything when tapped too soon.

@@ -40,7 +40,8 @@ from hypothesis import HealthCheck, Phase, given, note, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.buttons import ACTIONS
+import bot.buttons  # noqa: F401
+from bot.actions import REGISTRY as ACTIONS  # every declared button (bot.buttons imports them all)
 from bot.flood import FloodGuard
 from emulator import Channel, Group, Limits, Message, Person, Press, Sent, TelegramEmulator, serve
 from emulator.entities import utf16_len

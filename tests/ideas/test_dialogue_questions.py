@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.handlers.ideas.export import questions_document
 from i18n.translate import Translator
 from models.errors import EventCancelled, EventStarted, MemberUnknown, NotAllowed, NotFound
 from models.events.entities import EventKind
@@ -209,13 +210,9 @@ async def test_the_export_has_no_names_and_says_so(db, clock, policy):
     organiser = await make_member(db, name="Olga", role=Role.ORGANISER, network=None)
     async with db.read() as session:
         with pytest.raises(NotAllowed):
-            await ideas.questions_document(
-                session, actor_id=people[0].id, event_id=event.id, t=Translator("nl")
-            )
-        document = await ideas.questions_document(
-            session, actor_id=organiser.id, event_id=event.id, t=Translator("nl")
-        )
-    text = document.decode()
+            await ideas.questions_for(session, actor_id=people[0].id, event_id=event.id)
+        overview = await ideas.questions_for(session, actor_id=organiser.id, event_id=event.id)
+    text = questions_document(overview, Translator("nl")).decode()
     assert text.startswith("# Vragen voor de dialoog met raads- en burgerleden\n")
     assert "Namen staan er bewust niet in (privacy)" in text
     assert "Stadhuis Maastricht, Markt 78" in text and "2027" in text
