@@ -17,7 +17,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "BUURTAGENDA_"
@@ -25,6 +32,8 @@ DEFAULT_CONFIG_PATH = Path("config.toml")
 TELEGRAM_API = "https://api.telegram.org"
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+# Telegram's rule for setWebhook's secret_token: 1-256 of these characters.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
@@ -47,6 +56,11 @@ class _Section(BaseModel):
 class TelegramConfig(_Section):
     token: str = ""
     api_base_url: str = TELEGRAM_API
+    # Empty: the bot long-polls. Otherwise the public URL Telegram posts updates to; every
+    # instance serves POST on its path (bot/updates.py).
+    webhook_url: str = ""
+    # Required with webhook_url (validated after it: the order of the fields matters).
+    webhook_secret: str = Field(default="", validate_default=True)
 
     @field_validator("api_base_url")
     @classmethod
@@ -54,6 +68,38 @@ class TelegramConfig(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a URL like 'https://agenda.example.nl/telegram/updates'")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment (the path is served)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            if info.data.get("webhook_url"):
+                raise ValueError(
+                    "required with telegram.webhook_url (1-256 characters: A-Z, a-z, 0-9, _ "
+                    "and -; e.g. from: openssl rand -hex 32)"
+                )
+            return value
+        if not _WEBHOOK_SECRET.match(value):
+            # Never echo the value: it is a secret, and this message is logged.
+            raise ValueError("must be 1-256 characters, each one of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of ``webhook_url`` that this instance serves ("/" when it has none)."""
+        return urlsplit(self.webhook_url).path or "/"
 
 
 class DatabaseConfig(_Section):
@@ -193,7 +239,12 @@ class Config(_Section):
         """Every secret in this configuration: no log line, exception text or page may show
         one (``buurtagenda.redaction``). A new secret key (a webhook secret) is added here."""
         token_secret = self.telegram.token.partition(":")[2]  # the part after the bot's id
-        candidates = (self.telegram.token, token_secret, *self.database.passwords)
+        candidates = (
+            self.telegram.token,
+            token_secret,
+            self.telegram.webhook_secret,
+            *self.database.passwords,
+        )
         return tuple(secret for secret in candidates if secret)
 
 

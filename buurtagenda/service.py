@@ -31,6 +31,7 @@ from bot.context import BotDeps
 from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
 from bot.notifications import TelegramDelivery
 from bot.ratelimit import SendRates
+from bot.updates import WebhookInbox, instance_name, use_polling, use_webhook
 from buurtagenda.config import Config, parse_duration
 from buurtagenda.redaction import hide_secrets
 from emulator import TelegramEmulator
@@ -50,6 +51,7 @@ from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
 from web.app import create_app
 from web.export import schedule_export_job
+from web.webhook import webhook_route
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,12 @@ class Service:
         self.policy = registration_policy(self.config)
         if self.sandbox:
             self.emulator = TelegramEmulator(bot_username=SANDBOX_BOT_USERNAME)
+        # Webhook mode: updates posted to every instance are kept in the database first.
+        self.inbox: WebhookInbox | None = None
+        if self.config.telegram.webhook_url and not self.sandbox:
+            self.inbox = WebhookInbox(
+                self.database, self.clock, instance=instance_name(self.config.http.port)
+            )
         self._server: EmbeddedServer | None = None
         self._server_task: asyncio.Task[None] | None = None
 
@@ -190,6 +198,9 @@ class Service:
 
     async def stop(self) -> None:
         await self._stop_scheduler()
+        if self.inbox is not None:
+            # Updates being handled are finished; later ones are only stored (next start).
+            await self.inbox.stop()
         if self.bot is not None:
             await self._stop_bot(self.bot)
         if self.emulator is not None:
@@ -240,6 +251,13 @@ class Service:
             # router's default, not a catch-all Mount: a wrong method on a known path still gets
             # its 405 with Allow, where a Mount would have taken it to the emulator.
             app.router.default = self.emulator.app
+        if self.inbox is not None:
+            telegram = self.config.telegram
+            # First: on "/" it must not be taken for the agenda page's wrong method.
+            route = webhook_route(
+                telegram.webhook_path, secret=telegram.webhook_secret, accept=self.inbox.accept
+            )
+            app.router.routes.insert(0, route)
         return app
 
     async def _set_bot_language(self, telegram_ids: Sequence[int], language: str) -> None:
@@ -294,11 +312,30 @@ class Service:
         self.bot = build_application(self.bot_deps(), token=token, base_url=base_url, rates=rates)
         await self.bot.initialize()
         await self.bot.start()
-        assert self.bot.updater is not None
-        await self.bot.updater.start_polling(
-            poll_interval=POLL_INTERVAL_S, timeout=20, drop_pending_updates=False
-        )
+        if self.inbox is not None:  # every instance handles the updates posted to it
+            await self.inbox.start(self.bot)
+        await self._start_receiving()
+
+    async def _start_receiving(self) -> None:
+        """The leader's part: tell Telegram how updates arrive (setWebhook), or long-poll."""
+        assert self.bot is not None
+        telegram = self.config.telegram
+        if self.inbox is not None:
+            await use_webhook(
+                self.bot.bot, url=telegram.webhook_url, secret=telegram.webhook_secret
+            )
+            log.info("bot @%s receives updates at %s", self.bot.bot.username, telegram.webhook_url)
+            return
+        if telegram.webhook_url:
+            log.warning("sandbox: telegram.webhook_url is not used (the sandbox polls)")
+        await use_polling(self.bot, poll_interval=POLL_INTERVAL_S)
         log.info("bot @%s is listening", self.bot.bot.username)
+
+    async def _stop_receiving(self) -> None:
+        """When leadership is lost: stop polling. A webhook stays set: every instance serves
+        it, and the next leader sets it again."""
+        if self.bot is not None and self.bot.updater is not None and self.bot.updater.running:
+            await self.bot.updater.stop()
 
     async def _start_dispatcher(self) -> None:
         assert self.bot is not None

@@ -46,7 +46,8 @@ Test knobs::
                                                  "method"?} | {"kind": "random", "probability",
                                                  "status"?, "method"?} | {"kind": "flood",
                                                  "retry_after", "count"?, "method"?} |
-                                                {"kind": "latency", "seconds", "method"?}
+                                                {"kind": "latency", "seconds", "method"?} |
+                                                {"kind": "lost_webhook_answer", "count"?}
     DELETE /_emulator/faults                    clear all faults
     PUT    /_emulator/limits                    Limits fields, plus optional "scale"
 
@@ -300,8 +301,12 @@ class Control:
             faults.flood(body.get("retry_after", 5), count=body.get("count", 1), method=method)
         elif kind == "latency":
             faults.set_latency(float(body.get("seconds", 0)), method=method)
+        elif kind == "lost_webhook_answer":
+            faults.lose_webhook_answers(int(body.get("count", 1)))
         else:
-            raise ControlError(400, "kind must be error, random, flood or latency")
+            raise ControlError(
+                400, "kind must be error, random, flood, latency or lost_webhook_answer"
+            )
         return {"ok": True}
 
     async def clear_faults(self, request: Request) -> JsonDict:

@@ -51,6 +51,7 @@ NOT_IN_CHANNEL = "bot is not a member of the channel chat"
 TERMINATED_BY_OTHER_POLL = (
     "terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+TERMINATED_BY_SET_WEBHOOK = "terminated by setWebhook request"
 WEBHOOK_ACTIVE = (
     "can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
     "webhook first"

@@ -1,4 +1,4 @@
-"""Failures on demand: injected 5xx/429 answers and artificial latency.
+"""Failures on demand: injected 5xx/429 answers, artificial latency, lost webhook answers.
 
 Rules are matched per Bot API method (case-insensitive) or for every method (``method=None``).
 A rule fires for its next ``count`` matching calls (``None`` = forever), each time with
@@ -38,6 +38,7 @@ class Faults:
         self.rules: list[FaultRule] = []
         self.latency_s: dict[str | None, float] = {}
         self.injected = 0
+        self.webhook_answers_to_lose = 0
 
     def fail_next(self, count: int = 1, *, method: str | None = None, status: int = 500) -> None:
         """The next ``count`` calls (of ``method``) fail with ``status`` (500, 502, 503, 504)."""
@@ -57,9 +58,23 @@ class Faults:
         """Delay every call (of ``method``) by ``seconds`` before it is handled."""
         self.latency_s[_norm(method)] = seconds
 
+    def lose_webhook_answers(self, count: int = 1) -> None:
+        """The bot's answers to the next ``count`` webhook deliveries never arrive (the
+        connection drops after the bot received the update): delivered again, as Telegram
+        does when it saw no 2xx."""
+        self.webhook_answers_to_lose += count
+
+    def take_lost_webhook_answer(self) -> bool:
+        if self.webhook_answers_to_lose <= 0:
+            return False
+        self.webhook_answers_to_lose -= 1
+        self.injected += 1
+        return True
+
     def clear(self) -> None:
         self.rules.clear()
         self.latency_s.clear()
+        self.webhook_answers_to_lose = 0
 
     def latency_for(self, method: str) -> float:
         return self.latency_s.get(method, self.latency_s.get(None, 0.0))

@@ -149,6 +149,7 @@ class BotMethods:
         if p.flag("drop_pending_updates"):
             self.emu.queue.drop_all()
         self.emu.queue.set_allowed(allowed)
+        self.emu.queue.end_long_poll_for_webhook()
         self.emu.webhook.set(config)
         if previous is not None and previous.url == url:
             return Described(True, "Webhook is already set")

@@ -5,7 +5,8 @@
 * A negative offset keeps only the last ``-offset`` updates and forgets the rest.
 * ``limit`` is clamped to 1..100 and ``timeout`` to 0..50 seconds, as the Bot API server does.
 * A long poll returns as soon as an update arrives. A newer getUpdates call terminates an older
-  one that is still waiting with 409 Conflict.
+  one that is still waiting with 409 Conflict, and so does setWebhook (with its own description,
+  as the official Bot API server words it).
 * ``allowed_updates`` filters updates when they are *created*; it is sticky between calls.
 """
 
@@ -15,7 +16,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from emulator.errors import TERMINATED_BY_OTHER_POLL, conflict
+from emulator.errors import TERMINATED_BY_OTHER_POLL, TERMINATED_BY_SET_WEBHOOK, conflict
 from emulator.state import JsonDict, Signal
 
 # Telegram leaves these out unless they are asked for explicitly.
@@ -40,6 +41,7 @@ class UpdateQueue:
         self._pending: list[PendingUpdate] = []
         self._allowed: frozenset[str] | None = None
         self._poll_generation = 0
+        self._terminated_by = TERMINATED_BY_OTHER_POLL
         self._closed = False
 
     # ----------------------------------------------------------------------- producing updates --
@@ -98,6 +100,12 @@ class UpdateQueue:
         self._closed = True
         self._signal.notify()
 
+    def end_long_poll_for_webhook(self) -> None:
+        """setWebhook: a waiting getUpdates ends with 409 "terminated by setWebhook request"."""
+        self._poll_generation += 1
+        self._terminated_by = TERMINATED_BY_SET_WEBHOOK
+        self._signal.notify()
+
     def reopen(self) -> None:
         self._closed = False
 
@@ -114,6 +122,7 @@ class UpdateQueue:
     ) -> list[JsonDict]:
         """One getUpdates call; raises ApiError(409) when a newer call supersedes it."""
         self._poll_generation += 1
+        self._terminated_by = TERMINATED_BY_OTHER_POLL
         generation = self._poll_generation
         self._signal.notify()  # wake an older poll so it can notice it was superseded
         self.confirm(offset)
@@ -122,7 +131,7 @@ class UpdateQueue:
         deadline = loop.time() + min(max(timeout, 0.0), MAX_LONG_POLL_S)
         while True:
             if generation != self._poll_generation:
-                raise conflict(TERMINATED_BY_OTHER_POLL)
+                raise conflict(self._terminated_by)
             if self._pending or self._closed:
                 return [u.to_api() for u in self._pending[:limit]]
             remaining = deadline - loop.time()

@@ -128,6 +128,8 @@ class WebhookDeliverer:
             return "Read timeout expired"
         except httpx.HTTPError as error:
             return f"Connection failed: {type(error).__name__}"
+        if self._emulator.faults.take_lost_webhook_answer():
+            return "Read timeout expired"  # the bot answered; the answer was lost on the way
         if not 200 <= response.status_code < 300:
             phrase = _phrase(response.status_code)
             return f"Wrong response from the webhook: {response.status_code} {phrase}"

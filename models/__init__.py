@@ -9,7 +9,8 @@ Where things are decided:
 - ``members/operations.py``: members, their network, privacy (export, forget);
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
 - ``outbox/``: notifications as data, written in the same transaction as their cause;
-- ``dialogs/``: where a member is in a flow that waits for typed input (one row each).
+- ``dialogs/``: where a member is in a flow that waits for typed input (one row each);
+- ``inbox/``: Telegram updates received by webhook, stored before they are acknowledged.
 """
 
 from models.base import Base
@@ -19,6 +20,7 @@ from models.events.entities import Cadence, Event, EventKind, EventStatus, Serie
 from models.feedback.entities import Feedback
 from models.feeds.entities import FeedToken
 from models.ideas.entities import DialogueQuestion, Idea, IdeaStatus, IdeaVote
+from models.inbox.entities import InboundUpdate
 from models.instance.entities import Instance
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
@@ -45,6 +47,7 @@ __all__ = [
     "Idea",
     "IdeaStatus",
     "IdeaVote",
+    "InboundUpdate",
     "Instance",
     "Language",
     "Member",

@@ -83,6 +83,12 @@ def test_environment_overrides_the_file(tmp_path):
         ("[registration]\nmax_party_size = 0\n", "registration.max_party_size"),
         ("admins = [-5]\n", "admins"),
         ("[telegram]\napi_base_url = 'api.telegram.org'\n", "telegram.api_base_url"),
+        ("[telegram]\nwebhook_url = 'agenda.example.nl/hook'\n", "telegram.webhook_url"),
+        ("[telegram]\nwebhook_url = 'https://a.nl/hook?x=1'\n", "telegram.webhook_url"),
+        ("[telegram]\nwebhook_url = 'https://a.nl/hook'\n", "telegram.webhook_secret"),
+        ("[telegram]\nwebhook_secret = 'met spatie'\n", "telegram.webhook_secret"),
+        ("[telegram]\nwebhook_secret = 'geheim!'\n", "telegram.webhook_secret"),
+        (f"[telegram]\nwebhook_secret = '{'x' * 257}'\n", "telegram.webhook_secret"),
     ],
 )
 def test_mistakes_stop_the_start_naming_the_key(tmp_path, text, key):
@@ -104,3 +110,25 @@ def test_durations():
     assert parse_duration("90m").seconds == 5400
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_the_webhook_secret_follows_telegrams_rule_and_comes_from_the_environment(tmp_path):
+    path = write(
+        tmp_path, "[telegram]\nwebhook_url = 'https://agenda.example.nl/telegram/updates'\n"
+    )
+    with pytest.raises(ConfigError) as missing:
+        load_config(path, environ={})
+    assert str(missing.value) == (
+        f"configuration error in {path}: telegram.webhook_secret: required with "
+        "telegram.webhook_url (1-256 characters: A-Z, a-z, 0-9, _ and -; e.g. from: openssl "
+        "rand -hex 32)"
+    )
+    secret = "Ab_-9" + "z" * 251  # 256 characters, every kind allowed
+    config = load_config(path, environ={"BUURTAGENDA_TELEGRAM_WEBHOOK_SECRET": secret})
+    assert config.telegram.webhook_secret == secret
+    assert config.telegram.webhook_path == "/telegram/updates"
+    assert secret in config.secrets()  # redacted from every log line
+    with pytest.raises(ConfigError) as wrong:
+        load_config(path, environ={"BUURTAGENDA_TELEGRAM_WEBHOOK_SECRET": "bijna-goed!"})
+    assert "bijna-goed" not in str(wrong.value)  # a secret, even a wrong one, is never shown
+    assert ": telegram.webhook_secret: must be 1-256 characters" in str(wrong.value)

@@ -119,10 +119,20 @@ async def test_a_database_password_never_reaches_the_log(tmp_path: Path) -> None
 
 def test_the_configuration_names_its_secrets() -> None:
     config = Config(
-        telegram=TelegramConfig(token=TOKEN),
+        telegram=TelegramConfig(
+            token=TOKEN,
+            webhook_url="https://agenda.example.nl/telegram/updates",
+            webhook_secret="webhook_Geheim-1",
+        ),
         database=DatabaseConfig(url="postgresql+asyncpg://app:p%40ss%2Fw0rd@db/buurtagenda"),
     )
-    assert set(config.secrets()) == {TOKEN, SECRET_PART, "p@ss/w0rd", "p%40ss%2Fw0rd"}
+    assert set(config.secrets()) == {
+        TOKEN,
+        SECRET_PART,
+        "webhook_Geheim-1",
+        "p@ss/w0rd",
+        "p%40ss%2Fw0rd",
+    }
     assert Config().secrets() == ()
 
 

@@ -1,6 +1,6 @@
 """The HTTP side of the service (Starlette): health, the calendar feeds and the agenda page; the
-Telegram webhook joins them later, in the same app and event loop as the bot. Security headers
-for every response are set in one place, ``web/headers.py``."""
+Telegram webhook (``web/webhook.py``) is added by the service, in the same app and event loop as
+the bot. Security headers for every response are set in one place, ``web/headers.py``."""
 
 from __future__ import annotations
 

@@ -227,3 +227,36 @@ async def test_webhook_connection_errors_are_reported(bot: Bot, emu: TelegramEmu
     assert (await bot.get_webhook_info()).pending_update_count == 1
     await bot.delete_webhook(drop_pending_updates=True)
     assert emu.queue.pending == []
+
+
+async def test_set_webhook_ends_a_waiting_long_poll_with_409(
+    http: httpx.AsyncClient, bot: Bot, emu: TelegramEmulator
+) -> None:
+    """As the official Bot API server does: the poll is not left to return updates that the
+    webhook now delivers too."""
+    waiting = asyncio.create_task(get_updates(http, emu, timeout=30))
+    await emu.wait_until(lambda: emu.stats.requests.get("getUpdates") or None)
+    async with serve(recording_receiver([], [])) as receiver_url:
+        assert await bot.set_webhook(f"{receiver_url}/hook", secret_token="geheim")
+        ended = await waiting
+        await bot.delete_webhook()
+    assert ended == {
+        "ok": False,
+        "error_code": 409,
+        "description": "Conflict: terminated by setWebhook request",
+    }
+
+
+async def test_a_lost_webhook_answer_is_delivered_again(bot: Bot, emu: TelegramEmulator) -> None:
+    """The bot answered 200, but the answer never reached Telegram: the same update again."""
+    received: list[tuple[dict[str, str], Any]] = []
+    emu.faults.lose_webhook_answers(1)
+    async with serve(recording_receiver(received, statuses=[])) as receiver_url:
+        await bot.set_webhook(f"{receiver_url}/hook", secret_token="geheim")
+        sent = emu.user("Alice").send("hallo")
+        await sent.delivered()
+        info = await bot.get_webhook_info()
+        await bot.delete_webhook()
+    assert [body["update_id"] for _, body in received] == [sent.update_id, sent.update_id]
+    assert info.last_error_message == "Read timeout expired"
+    assert emu.stats.webhook_failures == 1 and emu.stats.webhook_deliveries == 1
