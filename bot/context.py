@@ -125,6 +125,8 @@ class Turn:
     # The member's dialog as stored (``bot/dialogs.py``), lapsed or not; read for this update.
     dialog: DialogState | None = None
     answered: bool = False
+    # The configuration made this member admin in this turn (``bot.menus.on_turn``).
+    became_admin: bool = False
 
     @property
     def user_id(self) -> int:
@@ -238,6 +240,7 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
                 deps.members.keep(member, generation)
         else:
             dialog = await stored_dialog(session, member_id=member.id)
+    became_admin = False
     if member is None or (user.id in deps.admins) != (member.role.value == "admin"):
         was_admin = member is not None and member.role is Role.ADMIN
         language = Language(language_from_telegram(user.language_code, deps.default_language))
@@ -252,13 +255,10 @@ async def begin_turn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Turn
             # A new member's network was never loaded, and once the session is closed reading
             # it would fail (DetachedInstanceError), e.g. /instellingen as the first message.
             await session.refresh(member, ["network"])
-        if member.role is Role.ADMIN and not was_admin:
-            # The configuration made them admin: their menu now, not at the next start.
-            from bot.app import refresh_command_menu  # the app owns the menus
-
-            await refresh_command_menu(context.application, member)
+        # The configuration made them admin: their menu now (bot.menus.on_turn).
+        became_admin = member.role is Role.ADMIN and not was_admin
     t = translator(member.language.value, deps.timezone).at(deps.clock())
-    turn = Turn(update, context, deps, member, t, dialog)
+    turn = Turn(update, context, deps, member, t, dialog, became_admin=became_admin)
     for watcher in _turn_watchers:
         await watcher(turn)
     return turn

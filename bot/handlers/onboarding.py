@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot import dialogs
 from bot.actions import EventCode, action
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.menus import refresh_command_menu
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
 from models.dialogs.entities import DialogState
@@ -219,8 +220,6 @@ async def on_language(turn: Turn, value: str, then: str) -> None:
         turn.member = await set_language(session, member_id=turn.member.id, language=language)
     turn.refresh_language()
     if turn.member.role is not Role.MEMBER:  # an organiser's own menu is in their language
-        from bot.app import refresh_command_menu  # the app owns the menus
-
         await refresh_command_menu(turn.context.application, turn.member)
     await turn.toast(
         turn.t("Taal: Nederlands") if language is Language.NL else turn.t("Language: English")

@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.actions import action
 from bot.context import Turn, begin_turn
+from bot.menus import reset_command_menu
 from models.members.entities import Role
 from models.members.operations import export_member_data, forget_member
 
@@ -93,8 +94,6 @@ async def on_forget_confirmed(turn: Turn) -> None:
             session, member_id=turn.member.id, now=turn.deps.clock(), policy=turn.deps.policy
         )
     if turn.member.role is not Role.MEMBER:  # no organiser's menu for someone we forgot
-        from bot.app import reset_command_menu  # the app owns the menus
-
         await reset_command_menu(turn.context.application, turn.user_id)
     await turn.toast()
     await turn.show(

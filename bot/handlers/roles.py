@@ -35,6 +35,7 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 from bot.actions import action
 from bot.context import Buttons, Turn, begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
+from bot.menus import refresh_command_menu
 from bot.render import KIND_LABELS, short
 from i18n.translate import N_
 from models.errors import DomainError
@@ -220,7 +221,6 @@ async def on_revoke_confirmed(turn: Turn, member_id: int) -> None:
         )
     if change.changed:
         # Their chat gets the members' menu again (the organisers' one was set for that chat).
-        from bot.app import refresh_command_menu  # the app owns the menus
 
         await refresh_command_menu(turn.context.application, change.member)
     notice = t("✅ {name} is geen organisator meer.", name=escape(change.member.display_name))
@@ -249,7 +249,6 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
     else:
         turn.member = change.member
         if change.changed:
-            from bot.app import refresh_command_menu  # the app owns the menus
 
             await refresh_command_menu(turn.context.application, change.member)
             await turn.say(

@@ -21,10 +21,11 @@ import pytest
 from sqlalchemy import select
 from telegram.ext import Application
 
-from bot.app import MEMBER_COMMANDS, ORGANISER_COMMANDS, build_application
+from bot.app import build_application
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
 from bot.flood import FloodGuard
+from bot.menus import MEMBER_COMMANDS, ORGANISER_COMMANDS
 from emulator import Limits, Message, Person, Press, Sent, TelegramEmulator, serve
 from emulator.testing import polling, tiny_png
 from models.clock import FrozenClock

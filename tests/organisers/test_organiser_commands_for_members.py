@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import ORGANISER_COMMANDS
 from bot.flood import FloodGuard
 from bot.handlers.for_organisers import FOR_ORGANISERS
+from bot.menus import ORGANISER_COMMANDS
 from i18n.translate import Translator
 from models.feedback.entities import Feedback
 from models.members.entities import Language, Role

@@ -633,7 +633,7 @@ async def test_the_programme_lists_drafts_and_pages(world: World) -> None:
 
 
 def test_the_menus_have_the_new_commands() -> None:
-    from bot.app import MEMBER_COMMANDS, ORGANISER_COMMANDS
+    from bot.menus import MEMBER_COMMANDS, ORGANISER_COMMANDS
 
     organiser = [name for name, _ in ORGANISER_COMMANDS]
     assert {"nieuw", "programma", "reeks"} <= set(organiser)
