@@ -32,6 +32,7 @@ from buurtagenda.database_copy import (
     pg_dump_command,
     sqlite_path,
 )
+from buurtagenda.logformat import TEXT_FORMAT, use_log_format
 from buurtagenda.redaction import SECRETS, hide_secrets, install_redaction
 from buurtagenda.service import Service, prepare_database
 from models import migrations
@@ -71,9 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     install_redaction()
     try:
         config = load_config(args.config)
@@ -81,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"buurtagenda: {error}", file=sys.stderr)
         return 2
     hide_secrets(config)
+    use_log_format(config.logging.format)
     try:
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:
