@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -48,6 +49,7 @@ from bot.menus import publish_command_menus
 from bot.ratelimit import PriorityRateLimiter, SendRates
 from bot.request import BotApiRequest
 from i18n.translate import language_from_telegram, translator
+from telemetry.metrics import observe_update
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,24 @@ class _BuurtagendaApplication(Application):  # type: ignore[type-arg]
             await publish_command_menus(self)
         except TelegramError as error:  # a missing menu is no reason to stay offline
             log.warning("could not publish the command menus: %s", error)
+
+    async def process_update(self, update: object) -> None:
+        """Every update passes here, however it came (polling, webhook): /metrics counts it
+        and how long its handlers took."""
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            observe_update(_update_kind(update), time.perf_counter() - started)
+
+
+def _update_kind(update: object) -> str:
+    if isinstance(update, Update):
+        if update.callback_query is not None:
+            return "callback_query"
+        if update.message is not None:
+            return "message"
+    return "other"
 
 
 def add_handlers(application: Application) -> None:  # type: ignore[type-arg]

@@ -39,6 +39,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from telemetry.metrics import count_telegram_429
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
@@ -180,6 +182,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
                 self.stats.http_429 += 1
+                count_telegram_429(bulk=bulk)
                 until = self._clock() + seconds
                 if bulk:
                     self.bulk_paused_until = max(self.bulk_paused_until, until)

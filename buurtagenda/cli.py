@@ -3,6 +3,8 @@
 buurtagenda run [--config FILE]         the service (migrations applied at start)
 buurtagenda db upgrade [--config FILE]  apply migrations only
 buurtagenda db current [--config FILE]  show the schema revision
+buurtagenda db copy --to URL            everything into another, empty database (e.g. PostgreSQL)
+buurtagenda db backup FILE              a consistent copy of the SQLite database while it runs
 buurtagenda seed [--config FILE]        load the buurten and buurtnetwerken (idempotent)
 buurtagenda check-config [--config FILE]
 buurtagenda import FILE [--dry-run] [--as TELEGRAM_ID]   a programme file (.toml or .ics)
@@ -14,14 +16,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
-from buurtagenda.config import Config, ConfigError, load_config
-from buurtagenda.redaction import hide_secrets, install_redaction
+from buurtagenda.config import Config, ConfigError, DatabaseConfig, load_config
+from buurtagenda.database_copy import (
+    CopyRefused,
+    backup_sqlite,
+    copy_database,
+    pg_dump_command,
+    sqlite_path,
+)
+from buurtagenda.logformat import TEXT_FORMAT, use_log_format
+from buurtagenda.redaction import SECRETS, hide_secrets, install_redaction
 from buurtagenda.service import Service, prepare_database
 from models import migrations
 from models.clock import system_clock
@@ -41,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", parents=[common], help="run the service")
     db = commands.add_parser("db", parents=[common], help="database schema")
-    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("action", choices=["upgrade", "current", "copy", "backup"])
+    db.add_argument("file", type=Path, nargs="?", help="backup: the file to write")
+    db.add_argument("--to", metavar="URL", help="copy: the empty database to copy into")
     seed = commands.add_parser("seed", parents=[common], help="load the buurten and buurtnetwerken")
     seed.add_argument("--demo", action="store_true", help="also load the demo programme")
     commands.add_parser("check-config", parents=[common], help="validate the configuration")
@@ -58,9 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     install_redaction()
     try:
         config = load_config(args.config)
@@ -68,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"buurtagenda: {error}", file=sys.stderr)
         return 2
     hide_secrets(config)
+    use_log_format(config.logging.format)
     try:
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:
@@ -85,6 +98,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "run":
         await Service(config).run()
         return 0
+    if args.command == "db" and args.action in ("copy", "backup"):
+        return await _copy_or_backup(args, config)
     database = Database(config.database.url)
     try:
         if args.command == "db" and args.action == "upgrade":
@@ -104,6 +119,70 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     finally:
         await database.dispose()
     return 0
+
+
+async def _copy_or_backup(args: argparse.Namespace, config: Config) -> int:
+    """``db copy --to URL`` and ``db backup FILE``; a refusal is one line and exit code 1."""
+    if args.action == "backup":
+        return await _backup(args, config)
+    return await _copy(args, config)
+
+
+async def _backup(args: argparse.Namespace, config: Config) -> int:
+    if args.file is None:
+        return _refuse("db backup needs the file to write: buurtagenda db backup FILE")
+    database_file = sqlite_path(config.database.url)
+    if make_url(config.database.url).get_backend_name() == "postgresql":
+        command = pg_dump_command(config.database.url, str(args.file))
+        return _refuse(f"db backup is for SQLite; for PostgreSQL use: {command}")
+    if database_file is None:
+        return _refuse("db backup: an in-memory database has no file to back up")
+    try:
+        backup = await backup_sqlite(database_file, args.file)
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
+        return _refuse(f"db backup: {error}")
+    print(f"backup written to {backup.path} ({backup.size_bytes:,} bytes)")
+    return 0
+
+
+async def _copy(args: argparse.Namespace, config: Config) -> int:
+    if not args.to:
+        return _refuse("db copy needs the target: buurtagenda db copy --to URL")
+    try:
+        target_url = DatabaseConfig(url=args.to).url
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        return _refuse(f"db copy --to: {reason}")
+    for secret in DatabaseConfig(url=target_url).passwords:
+        if secret:
+            SECRETS.register(secret)
+    shown = make_url(target_url).render_as_string(hide_password=True)
+    source, target = Database(config.database.url), Database(target_url)
+    try:
+        counts = await copy_database(
+            source, target, on_table=lambda name, rows: print(f"  {name}: {rows:,} rows")
+        )
+    except CopyRefused as error:
+        return _refuse(f"db copy: {error}")
+    finally:
+        await source.dispose()
+        await target.dispose()
+    width = max(len(count.table) for count in counts)
+    print(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
+    for count in counts:
+        mark = "" if count.agrees else "  <- differs"
+        print(f"{count.table:<{width}}  {count.source:>9,}  {count.target:>9,}{mark}")
+    differ = [count.table for count in counts if not count.agrees]
+    if differ:
+        return _refuse(f"db copy: the row counts differ for {', '.join(differ)}")
+    total = sum(count.target for count in counts)
+    print(f"copied {len(counts)} tables, {total:,} rows, to {shown}: the counts agree")
+    return 0
+
+
+def _refuse(line: str) -> int:
+    print(f"buurtagenda: {line}", file=sys.stderr)
+    return 1
 
 
 async def _programme(args: argparse.Namespace, config: Config, database: Database) -> int:

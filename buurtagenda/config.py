@@ -196,6 +196,11 @@ class ExportConfig(_Section):
     directory: str = ""
 
 
+class LoggingConfig(_Section):
+    # "text": one readable line per entry; "json": one JSON object per line for log collectors.
+    format: Literal["text", "json"] = "text"
+
+
 class Config(_Section):
     timezone: str = "Europe/Amsterdam"
     default_language: Literal["nl", "en"] = "nl"
@@ -207,6 +212,7 @@ class Config(_Section):
     registration: RegistrationConfig = RegistrationConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     export: ExportConfig = ExportConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 from telegram.ext import Application
@@ -49,8 +50,11 @@ from models.reminders.policy import Offset, ReminderPolicy
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
+from telemetry.metrics import REGISTRY, report_leadership
+from telemetry.outbox import OutboxCounts
 from web.app import create_app
 from web.export import schedule_export_job
+from web.metrics import metrics_route
 from web.webhook import webhook_route
 
 log = logging.getLogger(__name__)
@@ -163,10 +167,20 @@ class Service:
             )
         self._server: EmbeddedServer | None = None
         self._server_task: asyncio.Task[None] | None = None
+        # /metrics: the process's metrics, and this service's outbox counts.
+        self.outbox_counts = OutboxCounts(self.database)
+        self.metrics = CollectorRegistry()
+        self.metrics.register(self.outbox_counts)
+        report_leadership(self.is_leader)
 
     @property
     def sandbox(self) -> bool:
         return not self.config.telegram.token
+
+    def is_leader(self) -> bool:
+        """Whether this process runs what must run once (the scheduler, the outbox, polling).
+        One process on its database: always."""
+        return True
 
     @property
     def local_url(self) -> str:
@@ -241,6 +255,9 @@ class Service:
             bot_username=self.bot_username,
             timezone=self.config.timezone,
             sandbox=self.sandbox,
+        )
+        app.router.routes.append(
+            metrics_route([REGISTRY, self.metrics], refresh=[self.outbox_counts.refresh])
         )
         if self.emulator is not None:
             from emulator.sandbox import sandbox_routes

@@ -29,6 +29,7 @@ import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -46,6 +47,9 @@ MEMBERS_CHANGED = "members_changed"
 # Execution option of a write whose result nobody reads (a history row): on SQLite it waits
 # for the transaction's next trip to the database (see ``_OneTripConnection``).
 DEFERRED = "buurtagenda_deferred"
+# Execution option of a read transaction that must see one snapshot (``Database.snapshot``): on
+# SQLite its BEGIN goes with the first SELECT instead of waiting for a write that never comes.
+_SNAPSHOT = "buurtagenda_snapshot"
 
 
 class _OneTripCursor(aiosqlite.Cursor):
@@ -256,11 +260,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+        options = connection.get_execution_options()
+        immediate = options.get(_IMMEDIATE, False)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         driver = connection.connection.driver_connection
         if isinstance(driver, _OneTripConnection):
-            driver.defer_begin(begin, reads_alone=not immediate)  # sent with the first write
+            # Sent with the first write; a snapshot's with its first read.
+            reads_alone = not immediate and not options.get(_SNAPSHOT, False)
+            driver.defer_begin(begin, reads_alone=reads_alone)
         else:
             connection.exec_driver_sql(begin)
 
@@ -353,6 +360,22 @@ class Database:
         """A session for reading; anything it changes is discarded."""
         async with self._reader() as session:
             yield session
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A connection that sees the whole database as it was at its first read, for as long
+        as the block runs, while others go on writing (``buurtagenda db copy``). SQLite: one
+        read transaction (in WAL mode it holds its snapshot and blocks no writer); PostgreSQL:
+        REPEATABLE READ, read only."""
+        options: dict[str, Any] = (
+            {_SNAPSHOT: True}
+            if self.is_sqlite
+            else {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+        async with self.engine.connect() as connection:
+            await connection.execution_options(**options)
+            async with connection.begin():
+                yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()

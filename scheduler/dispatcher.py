@@ -46,6 +46,7 @@ from models.outbox.delivery import (
     Transient,
 )
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from telemetry.metrics import observe_dispatch_lateness
 
 log = logging.getLogger(__name__)
 
@@ -289,6 +290,7 @@ class Dispatcher:
                     message_id, message.attempts, f"{type(error).__name__}: {error}", report
                 )
             else:
+                observe_dispatch_lateness(self.clock() - message.due_at)
                 await self._finish(message_id, DeliveryStatus.SENT, None, telegram_id)
                 report.sent += 1
 

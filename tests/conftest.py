@@ -104,7 +104,14 @@ def policy() -> RegistrationPolicy:
 
 # Locally a missing server, browser or library is a skip that says so; in CI (CI=true, set by
 # the runner) it must not pass unnoticed, so the same skip becomes a failure there.
-_REQUIRED_IN_CI = ("PostgreSQL not configured", "chromium", "Chromium", "libical not installed")
+_REQUIRED_IN_CI = (
+    "PostgreSQL not configured",
+    "chromium",
+    "Chromium",
+    "libical not installed",
+    "caddy not installed",
+    "systemd-analyze not installed",
+)
 
 
 @pytest.hookimpl(hookwrapper=True)
