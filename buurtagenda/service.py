@@ -73,6 +73,8 @@ STOP_JOBS_TIMEOUT_S = 20.0
 # How long a leader that lost its lead lets running jobs finish before cancelling them: another
 # instance may already lead.
 LOST_LEAD_JOBS_TIMEOUT_S = 2.0
+# With several instances: how often the leader looks for broadcasts confirmed on another one.
+PROGRESS_SWEEP_S = 10
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -411,6 +413,20 @@ class Service:
         )
         self.bot.bot_data[PROGRESS_KEY] = progress
         progress.start()
+        if not self.database.is_sqlite:
+            # A broadcast confirmed on another instance (an update that reached a standby)
+            # woke no progress here: look for one now and then.
+            async def look_for_broadcasts() -> None:
+                progress.wake()
+
+            self.scheduler.add_job(
+                look_for_broadcasts,
+                "interval",
+                seconds=PROGRESS_SWEEP_S,
+                id="broadcast-progress-sweep",
+                replace_existing=True,
+                coalesce=True,
+            )
 
     @staticmethod
     async def _stop_bot(bot: Application) -> None:  # type: ignore[type-arg]

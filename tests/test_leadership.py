@@ -1,7 +1,7 @@
 """Who leads, in one process against the real database: on PostgreSQL the holder of the advisory
 lock, with the others standing by and taking over when its connection ends; on SQLite the one
-process, a second one on the same file refused. (Several real `buurtagenda run` processes:
-tests/test_instances.py.)"""
+process, a second one on the same file refused. And the service's wiring: what only the leader
+runs. (Several real `buurtagenda run` processes: tests/test_instances.py.)"""
 
 from __future__ import annotations
 
@@ -11,16 +11,26 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from sqlalchemy import text
 
+from bot.app import MEMBER_COMMANDS
+from bot.handlers.broadcasts import PROGRESS_KEY
+from buurtagenda.config import Config, DatabaseConfig, HttpConfig, TelegramConfig
+from buurtagenda.service import Service
+from emulator import Limits, TelegramEmulator, serve
 from models.db import Database
 from models.leadership import AdvisoryLeadership, AlreadyRunning, SoleLeadership, leadership_for
-from tests.conftest import POSTGRES_URL, SKIP_POSTGRES
+from models.locks import LEADER_LOCK
+from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, postgres_database
+from tests.service_process import free_port
 
 # Quick enough for a test; the service's own are seconds (models/leadership.py).
 FAST = {"retry_s": 0.2, "check_s": 0.2, "hold_off_s": 1.0}
 WITHIN_S = 30  # a bound for waiting, not a measure
+TOKEN = "7000003:AAWiringTestTokenForTheEmulator00000"
 
 
 class Instance:
@@ -195,3 +205,94 @@ async def test_the_leadership_fits_the_database(tmp_path: Path) -> None:
     finally:
         await on_file.dispose()
         await in_memory.dispose()
+
+
+# --- the service's wiring: what runs on the leader only -----------------------------------------
+
+LEADERS_JOBS = {"sweep_waitlists", "sweep_dialogs", "weekly_digest", "outbox-sweep"}
+
+
+def leads(service: Service) -> bool:
+    """Everything that must run once runs here: the scheduler's jobs, the dispatcher, the
+    broadcast progress, polling."""
+    assert service.bot is not None and service.bot.updater is not None
+    jobs = {job.id for job in service.scheduler.get_jobs()}
+    return (
+        jobs >= LEADERS_JOBS
+        and service.scheduler.state == STATE_RUNNING
+        and service.dispatcher is not None
+        and PROGRESS_KEY in service.bot.bot_data
+        and service.bot.updater.running
+    )
+
+
+def stands_by(service: Service) -> bool:
+    """Nothing of the leader's runs here; the bot is there to handle updates, HTTP serves."""
+    assert service.bot is not None and service.bot.updater is not None
+    return (
+        service.scheduler.get_jobs() == []
+        and service.scheduler.state == STATE_PAUSED
+        and service.dispatcher is None
+        and PROGRESS_KEY not in service.bot.bot_data
+        and not service.bot.updater.running
+        and service.bot.running
+    )
+
+
+@pytest.mark.postgres
+async def test_only_the_leader_runs_what_must_run_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await (await postgres_database()).dispose()  # migrated, emptied
+    emulator = TelegramEmulator(token=TOKEN, limits=Limits.off())
+    anna = emulator.user("Anna", language_code="nl")
+    async with serve(emulator) as api_url:
+
+        def config() -> Config:
+            port = free_port()
+            return Config(
+                database=DatabaseConfig(url=POSTGRES_URL),
+                http=HttpConfig(port=port, public_url=f"http://127.0.0.1:{port}"),
+                telegram=TelegramConfig(token=TOKEN, api_base_url=api_url),
+            )
+
+        first, second = Service(config()), Service(config())
+        await first.start()
+        await second.start()
+        try:
+            assert (first.leadership.role, second.leadership.role) == ("leader", "standby")
+            assert leads(first) and stands_by(second)
+            # The command menus: published once, by the leader (a call per language and one
+            # for everyone else).
+            assert emulator.stats.requests["setMyCommands"] == len(MEMBER_COMMANDS) + 1
+            async with httpx.AsyncClient() as client:
+                for service, role in ((first, "leader"), (second, "standby")):
+                    health = await client.get(f"{service.config.http.public_url}/healthz")
+                    assert health.json() == {
+                        "status": "ok",
+                        "role": role,
+                        "database": "ok",
+                        "scheduler": "ok",
+                    }
+            await anna.send("/help").reply()
+
+            pid = await lock_holder_pid(LEADER_LOCK)
+            assert pid is not None
+            await terminate(pid)
+            async with asyncio.timeout(WITHIN_S):
+                await second.leadership.wait_until_leader()
+            assert stands_by(first)
+            async with asyncio.timeout(WITHIN_S):
+                while True:  # polled: its on_lead hooks are under way
+                    if leads(second):
+                        break
+                    await asyncio.sleep(0.05)
+            assert emulator.stats.requests["setMyCommands"] == 2 * (len(MEMBER_COMMANDS) + 1)
+            reply = await anna.send("/help").reply()
+            assert "Zo werkt Buurtagenda" in reply.content
+        finally:
+            await first.stop()
+            await second.stop()
+    # Never two getUpdates at once (a 409 the emulator gives a poll abandoned at a stop
+    # reaches nobody).
+    assert "Conflict" not in caplog.text
