@@ -29,6 +29,7 @@ from models.db import Database
 from models.errors import DomainError
 from models.events.demo import load_demo_programme
 from models.leadership import AlreadyRunning
+from models.locks import PREPARE_LOCK, exclusively
 from models.members.entities import Member
 from models.programme import apply_import, describe_plan, export_programme, plan_import
 
@@ -97,7 +98,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     database = Database(config.database.url)
     try:
         if args.command == "db" and args.action == "upgrade":
-            await migrations.upgrade(database)
+            async with exclusively(database, PREPARE_LOCK):  # not while an instance starts
+                await migrations.upgrade(database)
             print(f"schema at revision {await migrations.current_revision(database)}")
         elif args.command in ("import", "export"):
             return await _programme(args, config, database)
