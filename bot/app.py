@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 # meanwhile arrive together (bench/updates.py: half the calls, a fifth less CPU per tap), each
 # at most this much later.
 POLL_INTERVAL_S = 0.02
+# bot_data: whether the application publishes the command menus when it starts.
+MENUS_AT_START = "menus_at_start"
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
 # What the bot answers. Only this counts towards the flood limit: group chatter, edits and channel
@@ -73,10 +75,13 @@ def build_application(
     base_url: str,
     concurrent_updates: int = 64,
     rates: SendRates | None = None,
+    menus_at_start: bool = True,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator).
 
     ``rates``: how fast it sends (``bot/ratelimit.py``); Telegram's limits when not given.
+    ``menus_at_start``: publish the command menus when it starts; the service does that itself,
+    on the instance that leads (``publish_command_menus``).
     """
     application = (
         ApplicationBuilder()
@@ -95,6 +100,7 @@ def build_application(
         .build()
     )
     application.bot_data["deps"] = deps
+    application.bot_data[MENUS_AT_START] = menus_at_start
     # Members read for earlier updates are forgotten as soon as a commit changes them.
     deps.database.on_members_commit(deps.members.forget)
     add_handlers(application)
@@ -109,6 +115,8 @@ class _BuurtagendaApplication(Application):  # type: ignore[type-arg]
 
     async def start(self) -> None:
         await super().start()
+        if not self.bot_data.get(MENUS_AT_START, True):
+            return
         try:
             await publish_command_menus(self)
         except TelegramError as error:  # a missing menu is no reason to stay offline

@@ -40,10 +40,15 @@ from models.clock import system_clock
 from models.db import Database
 from models.errors import DomainError
 from models.events.demo import load_demo_programme
+from models.leadership import AlreadyRunning
+from models.locks import PREPARE_LOCK, exclusively
 from models.members.entities import Member
 from models.programme import apply_import, describe_plan, export_programme, plan_import
 
 log = logging.getLogger("buurtagenda")
+# The exit code when the service refuses to start: another run on the same SQLite file, or a
+# database schema newer than this code.
+REFUSED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:
         return 130
+    except (AlreadyRunning, migrations.SchemaTooNew) as refusal:
+        # Not an error of this program: one line saying why, and an exit code of its own
+        # (a service manager need not try again: RestartPreventExitStatus=3).
+        print(f"buurtagenda: {refusal}", file=sys.stderr)
+        return REFUSED
     except Exception:  # through the log, so the traceback is redacted like every other line
         log.critical("buurtagenda %s stopped on an error", args.command, exc_info=True)
         return 1
@@ -103,7 +113,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     database = Database(config.database.url)
     try:
         if args.command == "db" and args.action == "upgrade":
-            await migrations.upgrade(database)
+            async with exclusively(database, PREPARE_LOCK):  # not while an instance starts
+                await migrations.upgrade(database)
             print(f"schema at revision {await migrations.current_revision(database)}")
         elif args.command in ("import", "export"):
             return await _programme(args, config, database)

@@ -3,7 +3,15 @@ HTTP server and the Telegram bot.
 
 Start order matters: migrations and reference data first, so nothing ever sees an old schema;
 then the scheduler; then HTTP; then the bot (in the sandbox the bot talks to the Bot API emulator
-served by our own HTTP server, so that must be up first). Stop in reverse.
+served by our own HTTP server, so that must be up first); then the bid for the lead. Stop in
+reverse.
+
+Several instances may share one PostgreSQL database (``models/leadership.py``). Every instance
+serves HTTP (feeds, the page, /healthz) and has the bot ready to handle updates. Only the
+leader runs what must run once, started in ``_lead`` and stopped in ``_stand_by``: the
+scheduler's jobs (sweeps, digest, export, broadcast progress), the outbox dispatcher, the
+command menus, and how updates arrive (``_start_receiving``: setWebhook or polling). On a
+standby the scheduler runs paused and without jobs. On SQLite the one process always leads.
 
 Without ``telegram.token`` the service runs as a sandbox: the Bot API emulator is mounted in the
 HTTP server, a demo programme is loaded, and ``/sandbox`` lets anyone try the bot in a browser.
@@ -16,7 +24,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -24,12 +32,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import POLL_INTERVAL_S, build_application
 from bot.callbacks import CallbackSigner
 from bot.context import BotDeps
 from bot.handlers.broadcasts import PROGRESS_KEY, BroadcastProgress
+from bot.menus import publish_command_menus
 from bot.notifications import TelegramDelivery
 from bot.ratelimit import SendRates
 from bot.updates import WebhookInbox, instance_name, use_polling, use_webhook
@@ -42,6 +52,8 @@ from models.clock import Clock, system_clock
 from models.db import Database
 from models.events.demo import load_demo_programme
 from models.events.uids import assign_legacy_uids
+from models.leadership import Leadership, leadership_for
+from models.locks import PREPARE_LOCK, exclusively
 from models.members.entities import Language
 from models.members.operations import member_by_telegram_id, set_language
 from models.networks.reference import load_reference_data
@@ -65,6 +77,11 @@ SANDBOX_BOT_USERNAME = "buurtagenda_sandbox_bot"
 # How long a stop waits for running jobs: sends in flight end within their timeouts, unless
 # one waits out a long 429 pause (it is then sent again at the next start).
 STOP_JOBS_TIMEOUT_S = 20.0
+# How long a leader that lost its lead lets running jobs finish before cancelling them: another
+# instance may already lead.
+LOST_LEAD_JOBS_TIMEOUT_S = 2.0
+# With several instances: how often the leader looks for broadcasts confirmed on another one.
+PROGRESS_SWEEP_S = 10
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -122,21 +139,32 @@ def registration_policy(config: Config) -> RegistrationPolicy:
     )
 
 
-async def prepare_database(database: Database, *, public_url: str) -> None:
+async def prepare_database(
+    database: Database,
+    *,
+    public_url: str,
+    then: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Apply migrations, load the reference data and give events from before stored UIDs their
-    old feed UID (at ``public_url``'s host, as the feeds have known them); all safe to repeat."""
-    await migrations.upgrade(database)
-    async with database.transaction() as session:
-        report = await load_reference_data(session)
-        kept = await assign_legacy_uids(session, public_url=public_url)
-    if kept:
-        log.info("calendar feeds: %d events keep their UID", kept)
-    if report.changed:
-        log.info(
-            "reference data: %d buurten, %d networks added",
-            report.buurten_added,
-            report.networks_added,
-        )
+    old feed UID (at ``public_url``'s host, as the feeds have known them); all safe to repeat,
+    and done by one instance at a time (others starting at the same moment wait, then find it
+    done). ``then``: more start-up writes, under the same lock. A schema newer than this code
+    is refused (``migrations.SchemaTooNew``)."""
+    async with exclusively(database, PREPARE_LOCK):
+        await migrations.upgrade(database)
+        async with database.transaction() as session:
+            report = await load_reference_data(session)
+            kept = await assign_legacy_uids(session, public_url=public_url)
+        if kept:
+            log.info("calendar feeds: %d events keep their UID", kept)
+        if report.changed:
+            log.info(
+                "reference data: %d buurten, %d networks added",
+                report.buurten_added,
+                report.networks_added,
+            )
+        if then is not None:
+            await then()
 
 
 @dataclass
@@ -167,6 +195,16 @@ class Service:
             )
         self._server: EmbeddedServer | None = None
         self._server_task: asyncio.Task[None] | None = None
+        # What runs once among all instances starts and stops with the lead (see the module's
+        # docstring). Others may add their own hooks before ``start``.
+        self.leadership: Leadership = leadership_for(self.database)
+        self.leadership.on_lead(self._lead)
+        self.leadership.on_lose(self._stand_by)
+        # How updates arrive (setWebhook, or long polling: Telegram allows one getUpdates) is the
+        # leader's to say.
+        self.leadership.on_lead(self._start_receiving)
+        self.leadership.on_lose(self._stop_receiving)
+        self._started = False
         # /metrics: the process's metrics, and this service's outbox counts.
         self.outbox_counts = OutboxCounts(self.database)
         self.metrics = CollectorRegistry()
@@ -178,9 +216,8 @@ class Service:
         return not self.config.telegram.token
 
     def is_leader(self) -> bool:
-        """Whether this process runs what must run once (the scheduler, the outbox, polling).
-        One process on its database: always."""
-        return True
+        """Whether this process runs what must run once (the scheduler, the outbox, updates)."""
+        return self.leadership.is_leader
 
     @property
     def local_url(self) -> str:
@@ -189,11 +226,33 @@ class Service:
         return f"http://{host}:{self.config.http.port}"
 
     async def start(self) -> None:
-        await prepare_database(self.database, public_url=self.config.http.public_url)
-        if self.sandbox:
-            async with self.database.transaction() as session:
-                report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
-            log.info("sandbox: demo programme (%d events added)", report.created)
+        # SQLite: a second process on the same file is refused before it touches anything.
+        self.leadership.open()
+        await prepare_database(
+            self.database,
+            public_url=self.config.http.public_url,
+            then=self._load_demo_programme if self.sandbox else None,
+        )
+        self._started = True
+        # Paused until this instance leads (``_lead``): a standby runs no job.
+        self.scheduler.start(paused=True)
+        await self._start_http()
+        await self._start_bot()
+        await self.leadership.start()
+
+    async def _load_demo_programme(self) -> None:
+        async with self.database.transaction() as session:
+            report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
+        log.info("sandbox: demo programme (%d events added)", report.created)
+
+    async def _lead(self) -> None:
+        """This instance leads: the command menus, the scheduler's jobs and the dispatcher."""
+        assert self.bot is not None
+        try:
+            await publish_command_menus(self.bot)
+        except TelegramError as error:  # a missing menu is no reason to stay offline
+            log.warning("could not publish the command menus: %s", error)
+        self.scheduler.remove_all_jobs()  # anything a standby's handlers may have added
         schedule_domain_jobs(self.scheduler, self.database, self.clock, self.policy)
         schedule_export_job(
             self.scheduler,
@@ -205,16 +264,36 @@ class Service:
             timezone=self.config.timezone,
             sandbox=self.sandbox,
         )
-        self.scheduler.start()
-        await self._start_http()
-        await self._start_bot()
         await self._start_dispatcher()
+        self.scheduler.resume()
+
+    async def _stand_by(self) -> None:
+        """The lead is gone (lost, or handed on at a stop): no job starts any more, the
+        dispatcher stops claiming, and what still runs gets a moment to finish, then is
+        cancelled (another instance may lead already)."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            self.dispatcher = None
+        if self.bot is not None:
+            self.bot.bot_data.pop(PROGRESS_KEY, None)
+        if not await self.executor.finish_running(timeout_s=LOST_LEAD_JOBS_TIMEOUT_S):
+            self.executor.cancel_running()
+        if self.scheduler.running:
+            self.scheduler.remove_all_jobs()
 
     async def stop(self) -> None:
+        if not self._started:  # refused, or the database could not be prepared
+            await self.leadership.stop()
+            await self.database.dispose()
+            return
         await self._stop_scheduler()
         if self.inbox is not None:
             # Updates being handled are finished; later ones are only stored (next start).
             await self.inbox.stop()
+        # The lead goes to another instance now, while this one stops its bot and HTTP.
+        await self.leadership.stop()
         if self.bot is not None:
             await self._stop_bot(self.bot)
         if self.emulator is not None:
@@ -255,6 +334,7 @@ class Service:
             bot_username=self.bot_username,
             timezone=self.config.timezone,
             sandbox=self.sandbox,
+            role=lambda: self.leadership.role,
         )
         app.router.routes.append(
             metrics_route([REGISTRY, self.metrics], refresh=[self.outbox_counts.refresh])
@@ -326,12 +406,14 @@ class Service:
             token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
         # The outbox's bulk sends at the configured rate; replies to people go first.
         rates = SendRates(bulk_per_s=self.config.delivery.rate_per_s)
-        self.bot = build_application(self.bot_deps(), token=token, base_url=base_url, rates=rates)
+        self.bot = build_application(
+            self.bot_deps(), token=token, base_url=base_url, rates=rates, menus_at_start=False
+        )
+        # Ready to handle updates on every instance; fetching them is the leader's.
         await self.bot.initialize()
         await self.bot.start()
         if self.inbox is not None:  # every instance handles the updates posted to it
             await self.inbox.start(self.bot)
-        await self._start_receiving()
 
     async def _start_receiving(self) -> None:
         """The leader's part: tell Telegram how updates arrive (setWebhook), or long-poll."""
@@ -379,10 +461,24 @@ class Service:
         )
         self.bot.bot_data[PROGRESS_KEY] = progress
         progress.start()
+        if not self.database.is_sqlite:
+            # A broadcast confirmed on another instance (an update that reached a standby)
+            # woke no progress here: look for one now and then.
+            async def look_for_broadcasts() -> None:
+                progress.wake()
+
+            self.scheduler.add_job(
+                look_for_broadcasts,
+                "interval",
+                seconds=PROGRESS_SWEEP_S,
+                id="broadcast-progress-sweep",
+                replace_existing=True,
+                coalesce=True,
+            )
 
     @staticmethod
     async def _stop_bot(bot: Application) -> None:  # type: ignore[type-arg]
-        if bot.updater is not None and bot.updater.running:
+        if bot.updater is not None and bot.updater.running:  # a start that failed half way
             await bot.updater.stop()
         if bot.running:
             await bot.stop()
@@ -409,8 +505,10 @@ class Service:
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
+            started = self._started
             await self.stop()
-            log.info("stopped")
+            if started:
+                log.info("stopped")
 
 
 __all__ = [

@@ -39,5 +39,13 @@ class DrainingExecutor(AsyncIOExecutor):  # type: ignore[misc]  # APScheduler is
             )
         return not pending
 
+    def cancel_running(self) -> int:
+        """Cancel the jobs that still run (what ``AsyncIOScheduler.shutdown`` would do, without
+        shutting the scheduler down); how many there were."""
+        running = self.running()
+        for future in running:
+            future.cancel()
+        return len(running)
+
 
 __all__ = ["DrainingExecutor"]

@@ -38,6 +38,11 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    @property
     def output(self) -> str:
         return "".join(self.lines)
 

@@ -62,7 +62,12 @@ async def test_run_starts_migrates_seeds_and_answers_over_http(tmp_path):
             else:
                 pytest.fail("the service did not answer /healthz within 10 s")
             assert response.status_code == 200
-            assert response.json() == {"status": "ok", "database": "ok", "scheduler": "ok"}
+            assert response.json() == {
+                "status": "ok",
+                "role": "leader",  # on SQLite the one process always leads
+                "database": "ok",
+                "scheduler": "ok",
+            }
             assert (tmp_path / "buurtagenda.db").exists()  # embedded default: SQLite file
             await check_http_edges(client, f"http://127.0.0.1:{port}")
     finally:
@@ -109,6 +114,7 @@ async def test_healthz_says_what_is_unhealthy(tmp_path):
     assert response.status_code == 503
     assert response.json() == {
         "status": "unhealthy",
+        "role": "leader",  # create_app's default: the service passes its own
         "database": "error: OperationalError",
         "scheduler": "stopped",
     }

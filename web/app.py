@@ -40,8 +40,10 @@ def create_app(
     timezone: str = "Europe/Amsterdam",
     check_interval: float = 1.0,
     sandbox: bool = False,
+    role: Callable[[], str] = lambda: "leader",
 ) -> Starlette:
     """The app. ``bot_username`` may be a function (the name comes from getMe at runtime);
+    ``role``: "leader" or "standby" (models/leadership.py), shown by /healthz;
     ``check_interval``: how stale a feed or the page may be, in seconds (see web/feeds/cache.py);
     ``sandbox``: event links open the sandbox page instead of Telegram (calendars/links.py).
     ``app.state.feeds`` and ``app.state.pages`` are there for the export job to share."""
@@ -55,7 +57,7 @@ def create_app(
             checks["database"] = f"error: {type(error).__name__}"
         healthy = all(value == "ok" for value in checks.values())
         return JSONResponse(
-            {"status": "ok" if healthy else "unhealthy", **checks},
+            {"status": "ok" if healthy else "unhealthy", "role": role(), **checks},
             status_code=200 if healthy else 503,
         )
 
