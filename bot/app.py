@@ -134,6 +134,7 @@ def build_application(
     application.bot_data["deps"] = deps
     # Members read for earlier updates are forgotten as soon as a commit changes them.
     deps.database.on_members_commit(deps.members.forget)
+    deps.database.on_listening(deps.members.listening)
     add_handlers(application)
     return application
 
