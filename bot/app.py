@@ -44,10 +44,11 @@ from bot.handlers import (
     roles,
     settings,
 )
-from bot.ratelimit import PriorityRateLimiter, SendRates
+from bot.ratelimit import PriorityRateLimiter, SendRates, SharedRateLimiter
 from bot.request import BotApiRequest
 from i18n.translate import N_, language_from_telegram, translator
 from models.members.entities import Member, Role
+from models.send_budget import SharedSendBudget
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,16 @@ def build_application(
     base_url: str,
     concurrent_updates: int = 64,
     rates: SendRates | None = None,
+    send_budget: SharedSendBudget | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator).
 
     ``rates``: how fast it sends (``bot/ratelimit.py``); Telegram's limits when not given.
+    ``send_budget``: the budget every instance shares (PostgreSQL); this process's own if None.
     """
+    limiter = (
+        PriorityRateLimiter(rates) if send_budget is None else SharedRateLimiter(send_budget, rates)
+    )
     application = (
         ApplicationBuilder()
         .token(token)
@@ -127,7 +133,7 @@ def build_application(
         # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
         # Under Telegram's limits overall, per private chat and per group; replies to people go
         # before the outbox's bulk sends; a 429's retry_after is waited out.
-        .rate_limiter(PriorityRateLimiter(rates))
+        .rate_limiter(limiter)
         .application_class(_BuurtagendaApplication)
         .build()
     )

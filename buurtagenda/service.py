@@ -45,6 +45,7 @@ from models.members.operations import member_by_telegram_id, set_language
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
+from models.send_budget import SharedSendBudget
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
@@ -168,6 +169,9 @@ class Service:
 
     async def start(self) -> None:
         await prepare_database(self.database, public_url=self.config.http.public_url)
+        # PostgreSQL: hear the other instances' commits (member changes, new outbox rows);
+        # every instance listens, leader or not. Nothing to do on SQLite.
+        await self.database.start_listening()
         if self.sandbox:
             async with self.database.transaction() as session:
                 report = await load_demo_programme(session, now=self.clock(), tz=self.config.tz)
@@ -291,7 +295,11 @@ class Service:
             token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
         # The outbox's bulk sends at the configured rate; replies to people go first.
         rates = SendRates(bulk_per_s=self.config.delivery.rate_per_s)
-        self.bot = build_application(self.bot_deps(), token=token, base_url=base_url, rates=rates)
+        # Several instances share one token, so on PostgreSQL they share one budget.
+        shared = None if self.database.is_sqlite else SharedSendBudget(self.config.database.url)
+        self.bot = build_application(
+            self.bot_deps(), token=token, base_url=base_url, rates=rates, send_budget=shared
+        )
         await self.bot.initialize()
         await self.bot.start()
         assert self.bot.updater is not None
