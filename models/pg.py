@@ -95,10 +95,12 @@ class Listener:
     async def _connect(self) -> None:
         import asyncpg  # type: ignore[import-untyped]
 
-        self._lost.clear()
+        # An event per connection: asyncpg may call an old connection's termination listener
+        # late, when the next one is up already.
+        self._lost = lost = asyncio.Event()
         connection = await asyncpg.connect(self.dsn, timeout=self.check_s)
         try:
-            connection.add_termination_listener(lambda _connection: self._lost.set())
+            connection.add_termination_listener(lambda _connection: lost.set())
             for channel, callback in self.channels.items():
                 await connection.add_listener(channel, _pass_payload(callback))
         except BaseException:
