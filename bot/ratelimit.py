@@ -72,7 +72,7 @@ class SendRates:
     total_burst: int = 3
     bulk_per_s: float = 25.0  # the outbox (config ``delivery.rate_per_s``)
     bulk_burst: int = 4  # catches up after a pause of the sender (it then waits on the rest)
-    reserve: int = 2  # global slots bulk sending leaves free for replies
+    reserve: int = 1  # global slots bulk sending leaves free for replies (of the 3: one)
     private_per_s: float = 1.0  # Telegram: about 1 per second per private chat, short bursts
     private_burst: int = 2  # Telegram tolerates 3; one less absorbs network jitter
     group_per_min: float = 20.0  # Telegram: 20 per minute per group
