@@ -46,9 +46,10 @@ from bot.handlers import (
 )
 from bot.menus import on_turn as refresh_menu_of_new_admin
 from bot.menus import publish_command_menus
-from bot.ratelimit import PriorityRateLimiter, SendRates
+from bot.ratelimit import PriorityRateLimiter, SendRates, SharedRateLimiter
 from bot.request import BotApiRequest
 from i18n.translate import language_from_telegram, translator
+from models.send_budget import SharedSendBudget
 from telemetry.metrics import observe_update
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,18 @@ def build_application(
     concurrent_updates: int = 64,
     rates: SendRates | None = None,
     menus_at_start: bool = True,
+    send_budget: SharedSendBudget | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, talking to the Bot API at ``base_url`` (Telegram's, or our emulator).
 
     ``rates``: how fast it sends (``bot/ratelimit.py``); Telegram's limits when not given.
     ``menus_at_start``: publish the command menus when it starts; the service does that itself,
     on the instance that leads (``publish_command_menus``).
+    ``send_budget``: the budget every instance shares (PostgreSQL); this process's own if None.
     """
+    limiter = (
+        PriorityRateLimiter(rates) if send_budget is None else SharedRateLimiter(send_budget, rates)
+    )
     application = (
         ApplicationBuilder()
         .token(token)
@@ -95,7 +101,7 @@ def build_application(
         # Stays under Telegram's overall limit and waits out a 429's retry_after, retrying.
         # Under Telegram's limits overall, per private chat and per group; replies to people go
         # before the outbox's bulk sends; a 429's retry_after is waited out.
-        .rate_limiter(PriorityRateLimiter(rates))
+        .rate_limiter(limiter)
         .application_class(_BuurtagendaApplication)
         .build()
     )
@@ -103,6 +109,7 @@ def build_application(
     application.bot_data[MENUS_AT_START] = menus_at_start
     # Members read for earlier updates are forgotten as soon as a commit changes them.
     deps.database.on_members_commit(deps.members.forget)
+    deps.database.on_listening(deps.members.listening)
     add_handlers(application)
     watch_turns(refresh_menu_of_new_admin)
     return application

@@ -45,9 +45,11 @@ class RecentMembers:
     again for every tap (that read was about a seventh of a tap's cost, ``bench/updates.py``).
 
     The database stays the source of truth: a member is forgotten as soon as a commit changed
-    their row (``Database.on_members_commit``; any change, by whomever, in this process), and
-    read again after ``ttl_s`` anyway (a change from another process). A read that a commit
-    overtook is not kept: it may predate that commit.
+    their row (``Database.on_members_commit``: any change, by whomever, in this process, and on
+    PostgreSQL in the other instances too, through NOTIFY), and read again after ``ttl_s``
+    anyway. A read that a commit overtook is not kept: it may predate that commit. While the
+    other instances' changes cannot be heard (the listening connection is down:
+    ``Database.on_listening``) nothing is kept.
     """
 
     def __init__(
@@ -58,6 +60,7 @@ class RecentMembers:
         self._clock = clock
         self._members: dict[int, tuple[float, Member]] = {}
         self.generation = 0  # changes at every forget: a read from before it is not kept
+        self.keeping = True
 
     def get(self, telegram_id: int) -> Member | None:
         kept = self._members.get(telegram_id)
@@ -70,11 +73,17 @@ class RecentMembers:
 
     def keep(self, member: Member, generation: int) -> None:
         """Keep ``member``, read when ``self.generation`` was ``generation``."""
-        if generation != self.generation or member.telegram_id is None:
+        if generation != self.generation or member.telegram_id is None or not self.keeping:
             return
         if len(self._members) >= self.size:
             self._members.clear()  # simple and rare: everyone is read again once
         self._members[member.telegram_id] = (self._clock(), member)
+
+    def listening(self, listening: bool) -> None:
+        """Whether every change is heard: if not, forget all and keep nothing until it is;
+        when it is again, what changed meanwhile is unknown, so forget all then too."""
+        self.keeping = listening
+        self.forget({None})
 
     def forget(self, telegram_ids: set[int | None]) -> None:
         self.generation += 1
@@ -99,7 +108,6 @@ class BotDeps:
     sandbox: bool = False  # start links open the sandbox page, not t.me (calendars/links.py)
     flood: FloodGuard = field(default_factory=FloodGuard)
     members: RecentMembers = field(default_factory=RecentMembers)
-
 
     def start_link(self, bot_username: str | None, payload: str) -> str | None:
         """Where "/start <payload>" is one tap away: t.me with a real bot, else the sandbox."""

@@ -23,6 +23,11 @@ reply reserves its slot ahead of time, and reservations in any order keep the pr
 window of ``w`` seconds at most ``burst + w * rate`` sends.
 
 The clock and the sleep are injectable (tests use a fake clock, nothing really sleeps).
+
+Several instances on PostgreSQL share one token, so they share one budget:
+``SharedRateLimiter`` keeps the same rules with the buckets in the database
+(``models/send_budget.py``: one statement per send), and a 429 pauses every instance. When
+the database cannot be asked it falls back to this process's own buckets for that send.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from models.send_budget import Bucket, BudgetUnavailable, SharedSendBudget
 from telemetry.metrics import count_telegram_429
 
 log = logging.getLogger(__name__)
@@ -61,11 +67,13 @@ def is_send(endpoint: str) -> bool:
 class SendRates:
     """How fast the bot sends. The defaults are Telegram's limits, with a little margin."""
 
-    total_per_s: float = 28.0  # Telegram: about 30 per second in all
-    total_burst: int = 5
+    # Telegram: about 30 per second in all. A GCRA bucket lets through at most
+    # rate + burst - 1 sends in any second: 29, one to spare for network jitter.
+    total_per_s: float = 27.0
+    total_burst: int = 3
     bulk_per_s: float = 25.0  # the outbox (config ``delivery.rate_per_s``)
     bulk_burst: int = 4  # catches up after a pause of the sender (it then waits on the rest)
-    reserve: int = 2  # global slots bulk sending leaves free for replies
+    reserve: int = 1  # global slots bulk sending leaves free for replies (of the 3: one)
     private_per_s: float = 1.0  # Telegram: about 1 per second per private chat, short bursts
     private_burst: int = 2  # Telegram tolerates 3; one less absorbs network jitter
     group_per_min: float = 20.0  # Telegram: 20 per minute per group
@@ -183,6 +191,7 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 seconds = retry_after_seconds(error)
                 self.stats.http_429 += 1
                 count_telegram_429(bulk=bulk)
+                await self._told_to_wait(seconds)
                 until = self._clock() + seconds
                 if bulk:
                     self.bulk_paused_until = max(self.bulk_paused_until, until)
@@ -198,6 +207,9 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     self._chat_budget(chat, self._clock()).hold(until)
                 else:
                     await self._sleep(seconds)
+
+    async def _told_to_wait(self, seconds: float) -> None:
+        """A 429 (this process's own pauses follow below)."""
 
     # --- the slots ------------------------------------------------------------------------------
 
@@ -233,22 +245,29 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                     continue
                 if not paced:
                     return
-                assert self._total is not None and self._bulk is not None
-                budget = self._chat_budget(chat, now) if chat is not None else None
-                at = max(
-                    self._bulk.earliest(now),
-                    self._total.earliest(now, keep_free=self.rates.reserve),
-                    budget.earliest(now) if budget is not None else now,
-                )
-                if at <= now:
-                    self._bulk.take(now)
-                    self._total.take(now)
-                    if budget is not None:
-                        budget.take(now)
+                wait = await self._take_bulk(chat, now)
+                if wait <= 0:
                     self.stats.sends += 1
                     self.stats.bulk_sends += 1
                     return
-                await self._sleep(at - now)
+                await self._sleep(wait)
+
+    async def _take_bulk(self, chat: int | str | None, now: float) -> float:
+        """Take a bulk send's slots if all are free now (0); else the seconds to wait."""
+        assert self._total is not None and self._bulk is not None
+        budget = self._chat_budget(chat, now) if chat is not None else None
+        at = max(
+            self._bulk.earliest(now),
+            self._total.earliest(now, keep_free=self.rates.reserve),
+            budget.earliest(now) if budget is not None else now,
+        )
+        if at > now:
+            return at - now
+        self._bulk.take(now)
+        self._total.take(now)
+        if budget is not None:
+            budget.take(now)
+        return 0.0
 
     def _chat_budget(self, chat: int | str, now: float) -> Budget:
         budget = self._chats.get(chat)
@@ -262,6 +281,87 @@ class PriorityRateLimiter(BaseRateLimiter[RateLimitArgs]):
                 budget = Budget(r.private_per_s, r.private_burst, now)
             self._chats[chat] = budget
         return budget
+
+
+class SharedRateLimiter(PriorityRateLimiter):
+    """``PriorityRateLimiter``'s rules with one budget for every instance of the service
+    (``models/send_budget.py``); see the module docstring."""
+
+    def __init__(
+        self,
+        budget: SharedSendBudget,
+        rates: SendRates | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(rates, clock=clock, sleep=sleep)
+        self.budget = budget
+        r = self.rates
+        self._total_bucket = Bucket.of(r.total_per_s, r.total_burst)
+        self._bulk_bucket = Bucket.of(r.bulk_per_s, r.bulk_burst)
+        self._private_bucket = Bucket.of(r.private_per_s, r.private_burst)
+        self._group_bucket = Bucket.of(r.group_per_min / 60.0, r.group_burst)
+        self._keep_free_s = r.reserve * self._total_bucket.interval
+        self.fallbacks = 0
+
+    async def initialize(self) -> None:
+        try:
+            await self.budget.open()
+        except Exception as error:  # the first send tries again
+            log.warning("the shared send budget is not reachable yet: %s", error)
+
+    async def shutdown(self) -> None:
+        await self.budget.close()
+
+    def _chat_bucket(self, chat: int | str | None) -> Bucket:
+        return self._group_bucket if chat is not None and _is_group(chat) else self._private_bucket
+
+    async def _reply_slot(self, chat: int | str | None) -> None:
+        bucket = self._chat_bucket(chat)
+        key = str(chat) if chat is not None else None
+        try:
+            wait, taken = await self.budget.reply_slot(key, bucket, self._total_bucket)
+            if not taken:  # the chat's turn is later: then the first free overall slot
+                await self._wait(wait)
+                wait, _ = await self.budget.reply_slot(None, bucket, self._total_bucket)
+        except BudgetUnavailable as error:
+            self._fell_back(error)
+            await super()._reply_slot(chat)
+            return
+        await self._wait(wait)
+        self.stats.sends += 1
+
+    async def _take_bulk(self, chat: int | str | None, now: float) -> float:
+        key = str(chat) if chat is not None else None
+        try:
+            return await self.budget.bulk_slot(
+                key,
+                self._chat_bucket(chat),
+                self._total_bucket,
+                self._bulk_bucket,
+                self._keep_free_s,
+            )
+        except BudgetUnavailable as error:
+            self._fell_back(error)
+            return await super()._take_bulk(chat, now)
+
+    async def _told_to_wait(self, seconds: float) -> None:
+        """Every instance waits: the limit is the token's."""
+        try:
+            await self.budget.pause(seconds)
+        except BudgetUnavailable as error:
+            self._fell_back(error)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self.stats.waited_s += seconds
+            await self._sleep(seconds)
+
+    def _fell_back(self, error: Exception) -> None:
+        if not self.fallbacks % 100:
+            log.warning("shared send budget unavailable (%s); pacing this process alone", error)
+        self.fallbacks += 1
 
 
 def _chat_key(chat_id: object) -> int | str | None:

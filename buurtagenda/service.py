@@ -59,6 +59,7 @@ from models.members.operations import member_by_telegram_id, set_language
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import Offset, ReminderPolicy
+from models.send_budget import SharedSendBudget
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.executor import DrainingExecutor
 from scheduler.jobs import schedule_domain_jobs
@@ -234,6 +235,9 @@ class Service:
             then=self._load_demo_programme if self.sandbox else None,
         )
         self._started = True
+        # PostgreSQL: hear the other instances' commits (member changes, new outbox rows);
+        # every instance listens, leader or not. Nothing to do on SQLite.
+        await self.database.start_listening()
         # Paused until this instance leads (``_lead``): a standby runs no job.
         self.scheduler.start(paused=True)
         await self._start_http()
@@ -406,8 +410,15 @@ class Service:
             token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
         # The outbox's bulk sends at the configured rate; replies to people go first.
         rates = SendRates(bulk_per_s=self.config.delivery.rate_per_s)
+        # Several instances share one token, so on PostgreSQL they share one budget.
+        shared = None if self.database.is_sqlite else SharedSendBudget(self.config.database.url)
         self.bot = build_application(
-            self.bot_deps(), token=token, base_url=base_url, rates=rates, menus_at_start=False
+            self.bot_deps(),
+            token=token,
+            base_url=base_url,
+            rates=rates,
+            menus_at_start=False,
+            send_budget=shared,
         )
         # Ready to handle updates on every instance; fetching them is the leader's.
         await self.bot.initialize()

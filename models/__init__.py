@@ -27,6 +27,7 @@ from models.networks.entities import Buurt, Network, NetworkKind
 from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
+from models.send_budget import send_budget
 
 __all__ = [
     "Affiliation",
@@ -61,4 +62,5 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "Series",
+    "send_budget",
 ]

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import secrets
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -37,6 +39,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
+from models.pg import MEMBERS_CHANNEL, OUTBOX_CHANNEL, Listener
+
+log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "buurtagenda_immediate"
 # Set by ``models.outbox.operations.enqueue``: the earliest due time written in a transaction.
@@ -50,6 +55,15 @@ DEFERRED = "buurtagenda_deferred"
 # Execution option of a read transaction that must see one snapshot (``Database.snapshot``): on
 # SQLite its BEGIN goes with the first SELECT instead of waiting for a write that never comes.
 _SNAPSHOT = "buurtagenda_snapshot"
+# PostgreSQL: what a transaction announces to the other instances, sent inside it (so only a
+# commit delivers it, and with it). Payload: "<origin>|<due time>" / "<origin>|<ids or *>".
+_NOTIFY_OUTBOX = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', :outbox)")
+_NOTIFY_MEMBERS = text(f"SELECT pg_notify('{MEMBERS_CHANNEL}', :members)")
+_NOTIFY_BOTH = text(
+    f"SELECT pg_notify('{OUTBOX_CHANNEL}', :outbox), pg_notify('{MEMBERS_CHANNEL}', :members)"
+)
+_SOME_MEMBERS = "*"  # some members changed, not known which
+_MAX_PAYLOAD = 7000  # PostgreSQL's limit is 8000 bytes
 
 
 class _OneTripCursor(aiosqlite.Cursor):
@@ -291,7 +305,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """Owns the engine; hands out sessions for reading and transactions for writing."""
+    """Owns the engine; hands out sessions for reading and transactions for writing.
+
+    After a commit it tells whoever registered which members changed and when new outbox rows
+    are due. On PostgreSQL it tells the other instances too: the transaction sends a NOTIFY,
+    and ``start_listening`` LISTENs (``models.pg.Listener``) and passes what the others
+    committed to the same listeners, so they hear every instance's commits alike.
+    """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
@@ -302,6 +322,10 @@ class Database:
         self._writer = async_sessionmaker(writer, expire_on_commit=False)
         self._outbox_listeners: list[Callable[[datetime], None]] = []
         self._member_listeners: list[Callable[[set[int | None]], None]] = []
+        self._listening_listeners: list[Callable[[bool], None]] = []
+        # Marks our own notifications, which our listeners have heard already.
+        self.origin = secrets.token_hex(6)
+        self.listener: Listener | None = None
         # SQLite: one writer at a time per event loop (see the module's docstring).
         self._write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
@@ -317,6 +341,96 @@ class Database:
         set: some, not known which), for whoever keeps members read earlier."""
         self._member_listeners.append(listener)
 
+    def off_outbox_commit(self, listener: Callable[[datetime], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._outbox_listeners.remove(listener)
+
+    @property
+    def listening(self) -> bool:
+        """Whether commits of every instance reach the listeners now: always on SQLite (one
+        process); on PostgreSQL while the listening connection is up."""
+        return self.is_sqlite or (self.listener is not None and self.listener.connected)
+
+    def on_listening(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(listening)`` now and whenever that changes: while not listening,
+        changes made by other instances go unheard (a cache must not keep anything then)."""
+        self._listening_listeners.append(listener)
+        listener(self.listening)
+
+    async def start_listening(self) -> None:
+        """PostgreSQL: hear the other instances' commits (nothing to do on SQLite)."""
+        if self.is_sqlite or self.listener is not None:
+            return
+        self.listener = Listener(
+            self.url,
+            {OUTBOX_CHANNEL: self._heard_outbox, MEMBERS_CHANNEL: self._heard_members},
+            self._listening_changed,
+        )
+        await self.listener.start()
+
+    async def stop_listening(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            await listener.stop()
+
+    def _listening_changed(self, listening: bool) -> None:
+        for listener in self._listening_listeners:
+            listener(listening)
+        if listening:  # what was committed while we were deaf: due rows may be among it
+            self._heard_outbox(f"|{datetime.now(UTC).isoformat()}")
+
+    def _heard_outbox(self, payload: str) -> None:
+        origin, _, due = payload.partition("|")
+        if origin == self.origin:
+            return
+        try:
+            when = datetime.fromisoformat(due)
+        except ValueError:
+            log.warning("unreadable outbox notification %r", payload[:80])
+            return
+        for listener in self._outbox_listeners:
+            listener(when)
+
+    def _heard_members(self, payload: str) -> None:
+        origin, _, ids = payload.partition("|")
+        if origin == self.origin:
+            return
+        changed: set[int | None] = set()
+        for part in ids.split(","):
+            try:
+                changed.add(int(part))
+            except ValueError:
+                changed.add(None)  # "*" (or anything unreadable): assume all
+        for listener in self._member_listeners:
+            listener(changed)
+
+    async def _announce(self, session: AsyncSession) -> None:
+        """PostgreSQL: NOTIFY the other instances, inside the transaction (delivered at its
+        commit, never for a rollback)."""
+        due = session.info.get(OUTBOX_DUE)
+        await session.flush()  # the commit's own flush may change members: note them first
+        members = session.info.get(MEMBERS_CHANGED)
+        if due is None and not members:
+            return
+        params: dict[str, str] = {}
+        if due is not None:
+            params["outbox"] = f"{self.origin}|{due.isoformat()}"
+        if members:
+            ids = (
+                _SOME_MEMBERS
+                if None in members
+                else ",".join(str(telegram_id) for telegram_id in sorted(members))
+            )
+            params["members"] = f"{self.origin}|{ids if len(ids) < _MAX_PAYLOAD else _SOME_MEMBERS}"
+        statement = (
+            _NOTIFY_BOTH
+            if len(params) == 2
+            else _NOTIFY_OUTBOX
+            if "outbox" in params
+            else _NOTIFY_MEMBERS
+        )
+        await session.execute(statement, params)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on any error."""
@@ -325,6 +439,8 @@ class Database:
         async with self._writer() as session:
             async with self._writer_turn(), session.begin():
                 yield session
+                if not self.is_sqlite:
+                    await self._announce(session)
             due = session.info.pop(OUTBOX_DUE, None)
             members = session.info.pop(MEMBERS_CHANGED, None)
         if members:
@@ -378,4 +494,5 @@ class Database:
                 yield connection
 
     async def dispose(self) -> None:
+        await self.stop_listening()
         await self.engine.dispose()

@@ -8,15 +8,24 @@ One round: *claim* due rows (PENDING → SENDING, committed; ``FOR UPDATE SKIP L
 PostgreSQL, so dispatchers never take the same row), *send* each through ``Delivery``, and
 *record* the outcome of each message in its own transaction right after its send.
 
+A claimed row carries a *lease*: who claimed it (``models.process.instance_id()``) and until
+when (``lease_s`` on the service's clock). While a round runs it renews its leases every
+``lease_s / 3``. Only a row whose lease ran out (its instance died, or lost its database) is
+claimed again, by whichever dispatcher runs then; a row another live instance is sending is
+never taken. On PostgreSQL an outbox write wakes the dispatcher of every instance through
+NOTIFY (``Database.start_listening``), not only of the instance that wrote it.
+
 Delivery semantics:
 - Nothing is lost: a row leaves the outbox only as SENT, SKIPPED (no longer useful: the event
   began, the member left or blocked the bot) or FAILED (Telegram refused it for good, or it kept
   failing), always with the reason in ``last_error``.
 - Nobody gets the same notification twice, except in one window: a crash after Telegram accepted
-  a message and before its SENT was committed. At start, rows still SENDING are sent again, so a
-  crash repeats at most the messages in flight at that moment: at most ``max_in_flight`` (4).
+  a message and before its SENT was committed. Rows of a dead instance are sent again once
+  their lease ran out (on SQLite, where one process is all there is, at start), so a crash
+  repeats at most the messages in flight at that moment: at most ``max_in_flight`` (4).
 - Network errors and 5xx are retried with exponential backoff (2 s, 4 s, … up to 10 min; FAILED
-  after ``max_attempts``). A 429 pauses *all* sending for its ``retry_after``. A 403 (the member
+  after ``max_attempts``). A 429 pauses *all* sending for its ``retry_after``; the rows it
+  hands back keep their attempt count (they were not tried). A 403 (the member
   blocked the bot) marks the member unreachable and skips everything still pending for them.
 - What came due while the service was down goes out at start if still useful (before the event)
   and is marked SKIPPED otherwise.
@@ -31,8 +40,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.clock import Clock
 from models.db import Database
@@ -46,6 +56,7 @@ from models.outbox.delivery import (
     Transient,
 )
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from models.process import instance_id
 from telemetry.metrics import observe_dispatch_lateness
 
 log = logging.getLogger(__name__)
@@ -82,6 +93,7 @@ class DispatcherSettings:
     max_attempts: int = 8
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 600.0
+    lease_s: float = 30.0  # a claim lasts this long unless renewed (every lease_s / 3)
 
 
 @dataclass
@@ -101,7 +113,9 @@ class Dispatcher:
         clock: Clock,
         settings: DispatcherSettings | None = None,
         scheduler: AsyncIOScheduler | None = None,
+        instance: str | None = None,
     ) -> None:
+        self.instance = instance or instance_id()
         self.database = database
         self.delivery = delivery
         self.clock = clock
@@ -115,8 +129,10 @@ class Dispatcher:
     # --- wiring into APScheduler ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Sweep periodically, wake on new rows, and do a first round now."""
+        """Sweep periodically, wake on new rows (of any instance), and do a first round now.
+        After ``stop`` it may be started again (leadership regained)."""
         assert self.scheduler is not None
+        self.stopping = False
         self.scheduler.add_job(
             self._sweep_job,
             "interval",
@@ -128,14 +144,21 @@ class Dispatcher:
             # max_instances=1 APScheduler would skip it with a warning every sweep instead.
             max_instances=2,
         )
+        self.database.off_outbox_commit(self.wake)
         self.database.on_outbox_commit(self.wake)
         self.wake(self.clock())
 
     def stop(self) -> None:
-        """The service is stopping: a round finishes the sends in flight (at most
-        ``max_in_flight``), hands the rest of its claim back as PENDING and ends; no round
-        claims anything after this. What is pending goes out at the next start."""
+        """The service is stopping (or this instance no longer leads): a round finishes the
+        sends in flight (at most ``max_in_flight``), hands the rest of its claim back as
+        PENDING and ends; no round claims anything after this. What is pending goes out at the
+        next start, or at once on the instance that leads now."""
         self.stopping = True
+        self.database.off_outbox_commit(self.wake)
+        if self.scheduler is not None:
+            for job_id in (WAKE_JOB, SWEEP_JOB):
+                if self.scheduler.get_job(job_id) is not None:
+                    self.scheduler.remove_job(job_id)
 
     def wake(self, due: datetime) -> None:
         """Make sure a round runs at ``due`` (or at the end of a 429 pause)."""
@@ -182,43 +205,96 @@ class Dispatcher:
     # --- the work ---------------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """At start: rows left SENDING by a crash go out again (the documented window)."""
+        """At start: rows whose sender died go out again (the documented window). Only rows
+        whose lease ran out: another instance may be sending the rest right now. On SQLite
+        there is one process, so whatever is SENDING was left by a crash: all of them."""
+        stale = OutboxMessage.status == DeliveryStatus.SENDING
+        if not self.database.is_sqlite:
+            stale = and_(stale, self._lease_expired(self.clock()))
         async with self.database.transaction() as session:
             result = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.PENDING)
+                .where(stale)
+                .values(status=DeliveryStatus.PENDING, claimed_by=None, lease_until=None)
             )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count:
             log.warning(
-                "%d notifications were in flight at the last stop; sending them again", count
+                "%d notifications were in flight when their sender stopped; sending them again",
+                count,
             )
         return count
+
+    @staticmethod
+    def _lease_expired(now: datetime) -> ColumnElement[bool]:
+        return or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now)
+
+    async def renew_leases(self) -> int:
+        """Hold on to the rows this instance is sending: their lease runs ``lease_s`` from now."""
+        async with self.database.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == DeliveryStatus.SENDING,
+                    OutboxMessage.claimed_by == self.instance,
+                )
+                .values(lease_until=self._lease_end())
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.settings.lease_s)
+
+    async def _hold_leases(self) -> None:
+        """While a round runs: renew its leases every third of their length."""
+        while True:
+            await asyncio.sleep(self.settings.lease_s / 3)
+            try:
+                await self.renew_leases()
+            except Exception:  # the database is away: the next renewal may work
+                log.exception("could not renew the outbox leases")
 
     async def dispatch_due(self) -> RoundReport:
         """Send everything that is due now; then arrange to wake at the next due time."""
         report = RoundReport()
         async with self.lock:
-            while not self.stopping:
-                now = self.clock()
-                if self.paused_until is not None and now < self.paused_until:
-                    break
-                claimed = await self._claim(now, report)
-                if not claimed:
-                    break
-                await self._send_all(claimed, report)
-                if report.paused_for:
-                    break
+            holding = asyncio.create_task(self._hold_leases())
+            try:
+                while not self.stopping:
+                    now = self.clock()
+                    if self.paused_until is not None and now < self.paused_until:
+                        break
+                    skipped_before = report.skipped
+                    claimed = await self._claim(now, report)
+                    if not claimed and report.skipped == skipped_before:
+                        break  # nothing due (all skipped: look at the next ones)
+                    if claimed:
+                        await self._send_all(claimed, report)
+                    if report.paused_for:
+                        break
+            finally:
+                holding.cancel()
             if not self.stopping:
                 await self._arrange_next_wake()
         return report
 
     async def _claim(self, now: datetime, report: RoundReport) -> list[int]:
+        """Due PENDING rows, and SENDING rows whose lease ran out (their sender died)."""
         async with self.database.transaction() as session:
             query = (
                 select(OutboxMessage)
-                .where(OutboxMessage.status == DeliveryStatus.PENDING, OutboxMessage.due_at <= now)
+                .where(
+                    or_(
+                        and_(
+                            OutboxMessage.status == DeliveryStatus.PENDING,
+                            OutboxMessage.due_at <= now,
+                        ),
+                        and_(
+                            OutboxMessage.status == DeliveryStatus.SENDING,
+                            self._lease_expired(now),
+                        ),
+                    )
+                )
                 .order_by(OutboxMessage.due_at, OutboxMessage.id)
                 .limit(self.settings.batch_size)
             )
@@ -228,15 +304,18 @@ class Dispatcher:
             events = await _events_of(session, rows)
             members = await _members_of(session, rows)
             claimed = []
+            lease_until = self._lease_end()
             for row in rows:
                 reason = _why_not_useful(
                     row, events.get(row.event_id), members.get(row.member_id), now
                 )
                 if reason:
                     row.status, row.last_error = DeliveryStatus.SKIPPED, reason
+                    row.claimed_by = row.lease_until = None
                     report.skipped += 1
                 else:
                     row.status = DeliveryStatus.SENDING
+                    row.claimed_by, row.lease_until = self.instance, lease_until
                     row.attempts += 1
                     claimed.append(row.id)
         return claimed
@@ -249,8 +328,8 @@ class Dispatcher:
                 if self.stopping:
                     await self._release(message_id, undo_attempt=True)
                     return
-                if report.paused_for:
-                    await self._release(message_id)
+                if report.paused_for:  # not tried: the attempt is not used up
+                    await self._release(message_id, undo_attempt=True)
                     return
                 await self._pace.wait()
                 await self._send_one(message_id, report)
@@ -264,7 +343,11 @@ class Dispatcher:
     async def _send_one(self, message_id: int, report: RoundReport) -> None:
         async with self.database.read() as session:
             message = await session.get(OutboxMessage, message_id)
-            if message is None or message.status is not DeliveryStatus.SENDING:
+            if (
+                message is None
+                or message.status is not DeliveryStatus.SENDING
+                or message.claimed_by != self.instance  # its lease ran out and was taken
+            ):
                 return
             member = await session.get(Member, message.member_id) if message.member_id else None
             if member is None:
@@ -314,6 +397,7 @@ class Dispatcher:
                 return
             message.status = status
             message.last_error = error
+            message.claimed_by = message.lease_until = None
             if status is DeliveryStatus.SENT:
                 message.sent_at = self.clock()
                 message.telegram_message_id = telegram_message_id
@@ -323,9 +407,14 @@ class Dispatcher:
     ) -> None:
         async with self.database.transaction() as session:
             message = await session.get(OutboxMessage, message_id)
-            if message is None or message.status is not DeliveryStatus.SENDING:
+            if (
+                message is None
+                or message.status is not DeliveryStatus.SENDING
+                or message.claimed_by != self.instance
+            ):
                 return
             message.status = DeliveryStatus.PENDING
+            message.claimed_by = message.lease_until = None
             if retry_at is not None:
                 message.due_at = max(message.due_at, retry_at)
             if undo_attempt:
@@ -343,6 +432,7 @@ class Dispatcher:
             message = await session.get(OutboxMessage, message_id)
             if message is not None:
                 message.status = DeliveryStatus.PENDING
+                message.claimed_by = message.lease_until = None
                 message.due_at = self.clock() + timedelta(seconds=delay)
                 message.last_error = error[:500]
         report.retried += 1
@@ -355,6 +445,7 @@ class Dispatcher:
             message = await session.get(OutboxMessage, message_id)
             if message is not None:
                 message.status, message.last_error = DeliveryStatus.FAILED, "blocked by the member"
+                message.claimed_by = message.lease_until = None
             await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -366,14 +457,23 @@ class Dispatcher:
         log.info("member %s blocked the bot; marked unreachable", member_id)
 
     async def _arrange_next_wake(self) -> None:
+        """At the next due time, or when another instance's lease runs out (if it died, its
+        rows are ours to send then)."""
         async with self.database.read() as session:
             next_due = await session.scalar(
-                select(func.min(OutboxMessage.due_at)).where(
-                    OutboxMessage.status == DeliveryStatus.PENDING
-                )
+                select(
+                    func.min(
+                        case(
+                            (OutboxMessage.status == DeliveryStatus.PENDING, OutboxMessage.due_at),
+                            else_=OutboxMessage.lease_until,
+                        )
+                    )
+                ).where(OutboxMessage.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
             )
         if next_due is not None:
-            self.wake(next_due)
+            # What is due now and still here could not be claimed (locked by another
+            # dispatcher a moment ago): look again in a second, not in a loop.
+            self.wake(max(next_due, self.clock() + timedelta(seconds=1)))
 
 
 def _why_not_useful(

@@ -34,7 +34,7 @@ class NotificationKind(enum.StrEnum):
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a dispatcher; see scheduler/ for the crash window
+    SENDING = "sending"  # claimed by a dispatcher until its lease ends; see scheduler/
     SENT = "sent"
     SKIPPED = "skipped"  # no longer useful (the event began) or no longer wanted
     FAILED = "failed"
@@ -69,6 +69,10 @@ class OutboxMessage(Base):
         str_enum(DeliveryStatus), default=DeliveryStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    # Who claimed a SENDING row (``models.process.instance_id()``) and until when (the
+    # service's clock): a live sender renews its lease; only an expired one is taken back.
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -135,8 +135,8 @@ async def test_the_overall_rate_holds_for_many_chats(time_: FakeTime):
     await time_.run(*(request(limiter, telegram, chat) for chat in range(1, 101)))
     times = telegram.times()
     assert len(times) == 100
-    assert max_in_window(times, 1.0) <= 5 + 28
-    assert max(times) == pytest.approx((100 - 5) / 28)
+    assert max_in_window(times, 1.0) <= 3 + 27
+    assert max(times) == pytest.approx((100 - 3) / 27)
 
 
 async def test_a_group_gets_twenty_a_minute(time_: FakeTime):
@@ -163,8 +163,8 @@ async def test_replies_go_before_bulk_and_the_total_stays_under_the_limit(time_:
     await time_.run(*bulk, *replies)
     reply_times = telegram.times(bulk=False)
     # 20 replies at once: a couple right away (the reserve), then the whole budget is theirs.
-    assert max(reply_times) - 2.0 <= 20 / 28 + 1e-9
-    assert max_in_window(telegram.times(), 1.0) <= 5 + 28
+    assert max(reply_times) - 2.0 <= 20 / 27 + 1e-9
+    assert max_in_window(telegram.times(), 1.0) <= 3 + 27
     during = [t for t in telegram.times(bulk=True) if 2.0 <= t <= max(reply_times)]
     assert len(during) <= 3
     assert len(telegram.times(bulk=True)) == 200
@@ -224,7 +224,7 @@ async def test_off_paces_nothing(time_: FakeTime):
 
 def test_scaled_rates_keep_their_shape():
     rates = SendRates().scaled(10)
-    assert (rates.total_per_s, rates.bulk_per_s, rates.private_per_s) == (280, 250, 10)
+    assert (rates.total_per_s, rates.bulk_per_s, rates.private_per_s) == (270, 250, 10)
     assert rates.group_per_min == 200 and rates.private_burst == SendRates().private_burst
     with pytest.raises(ValueError):
         SendRates().scaled(0)
