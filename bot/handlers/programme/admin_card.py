@@ -6,6 +6,7 @@ buttons hears what /programma is for (``steps.for_organisers``)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -43,6 +44,8 @@ from models.members.entities import Member
 from models.organisers.authorisation import require_organiser
 
 PER_PAGE = 6
+# A domain operation that decides about an event (``publish_event``, ``approve_proposal``).
+Decision = Callable[..., Awaitable[object]]
 STATUS_LABELS = {
     EventStatus.DRAFT: N_("📝 Concept"),
     EventStatus.PUBLISHED: N_("✅ Gepubliceerd"),
@@ -196,13 +199,21 @@ async def show_field_menu(turn: Turn, code: EventCode) -> None:
 @action("EU")
 @for_organisers()
 async def on_publish(turn: Turn, code: EventCode) -> None:
+    await _decide(
+        turn,
+        code,
+        publish_event,
+        turn.t("Gepubliceerd."),
+        turn.t("📣 Gepubliceerd! Iedereen ziet de bijeenkomst nu in /agenda."),
+    )
+
+
+async def _decide(turn: Turn, code: str, decision: Decision, toast: str, notice: str) -> None:
+    """An organiser's one-tap decision about the event (publish, approve), then its card."""
     async with turn.deps.database.transaction() as session:
         event = await event_by_code(session, code)
-        await publish_event(
-            session, event_id=event.id, actor_id=turn.member.id, now=turn.deps.clock()
-        )
-    notice = turn.t("📣 Gepubliceerd! Iedereen ziet de bijeenkomst nu in /agenda.")
-    await turn.toast(turn.t("Gepubliceerd."))
+        await decision(session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock())
+    await turn.toast(toast)
     await show_admin_card(turn, code, notice=notice)
 
 
@@ -266,14 +277,13 @@ async def on_cancel(turn: Turn, code: EventCode) -> None:
 @action("EA")
 @for_organisers()
 async def on_approve(turn: Turn, code: EventCode) -> None:
-    async with turn.deps.database.transaction() as session:
-        event = await event_by_code(session, code)
-        await approve_proposal(
-            session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock()
-        )
-    await turn.toast(turn.t("Goedgekeurd."))
-    notice = turn.t("✅ Goedgekeurd: de uitwisseling staat nu in de agenda van het netwerk.")
-    await show_admin_card(turn, code, notice=notice)
+    await _decide(
+        turn,
+        code,
+        approve_proposal,
+        turn.t("Goedgekeurd."),
+        turn.t("✅ Goedgekeurd: de uitwisseling staat nu in de agenda van het netwerk."),
+    )
 
 
 @action("ER")
