@@ -1,10 +1,9 @@
 """The Telegram bot: python-telegram-bot's Application with our handlers, menus and guards.
 
 Where things are: ``handlers/`` has one module per feature (home: /start and the main menu,
-onboarding, agenda, mine, settings,
-privacy, organiser, fallback); ``buttons.py`` routes every inline button; ``render.py`` is how
-things look; ``callbacks.py`` signs button data; ``flood.py`` keeps one busy user from slowing
-anyone else down.
+onboarding, agenda, mine, settings, privacy, organiser, fallback); ``buttons.py`` routes every
+inline button; ``render.py`` is how things look; ``callbacks.py`` signs button data;
+``flood.py`` keeps one busy user from slowing anyone else down.
 """
 
 from __future__ import annotations
