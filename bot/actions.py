@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NewType
 
-from bot.callbacks import Callback, InvalidCallback
+from telegram import InlineKeyboardButton
+
+from bot.callbacks import Callback, CallbackSigner, InvalidCallback
 
 # The public code of an event (``Event.public_code``): letters, digits, - and _.
 EventCode = NewType("EventCode", str)
@@ -168,6 +170,36 @@ def code_of(handler: Handler) -> str:
 
 def arity(handler: Handler) -> int:
     return len(REGISTRY[code_of(handler)].parsers)
+
+
+def button_for(
+    signer: CallbackSigner, user_id: int, label: str, handler: Handler, *args: str | int
+) -> InlineKeyboardButton:
+    """A button for ``user_id`` that runs ``handler`` (an ``@action``) with ``args``: what
+    ``Turn.button`` makes, for messages sent without a turn (``bot/notifications.py``)."""
+    if len(args) != arity(handler):
+        raise ValueError(f"{handler.__qualname__}: {len(args)} arguments")
+    return InlineKeyboardButton(
+        label, callback_data=signer.encode(user_id, code_of(handler), *args)
+    )
+
+
+# What to do next, kept as data (e.g. in a dialog's answers, so it survives a restart and needs
+# no import of the feature it leads to): a declared action's code and its arguments.
+Then = list[str | int]
+
+
+def then(handler: Handler, *args: str | int) -> Then:
+    """``handler`` with ``args``, to be run later by ``run_then`` (checked now, as a button)."""
+    if len(args) != arity(handler):
+        raise ValueError(f"{handler.__qualname__}: {len(args)} arguments")
+    return [code_of(handler), *args]
+
+
+async def run_then(turn: Any, then: Sequence[str | int]) -> None:
+    """Run what ``then`` names, its arguments parsed and checked as a pressed button's are."""
+    code, *args = then
+    await find(str(code)).run(turn, Callback(str(code), tuple(str(arg) for arg in args)))
 
 
 def find(code: str) -> Action:

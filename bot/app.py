@@ -1,9 +1,9 @@
 """The Telegram bot: python-telegram-bot's Application with our handlers, menus and guards.
 
-Where things are: ``handlers/`` has one module per feature (onboarding, agenda, mine, settings,
-privacy, organiser, fallback); ``buttons.py`` routes every inline button; ``render.py`` is how
-things look; ``callbacks.py`` signs button data; ``flood.py`` keeps one busy user from slowing
-anyone else down.
+Where things are: ``handlers/`` has one module per feature (home: /start and the main menu,
+onboarding, agenda, mine, settings, privacy, organiser, fallback); ``buttons.py`` routes every
+inline button; ``render.py`` is how things look; ``callbacks.py`` signs button data;
+``flood.py`` keeps one busy user from slowing anyone else down.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from bot.handlers import (
     broadcasts,
     fallback,
     feedback,
+    home,
     ideas,
     mine,
-    onboarding,
     organiser,
     privacy,
     programme,
@@ -152,7 +152,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, _flood_guard), group=-1)
     private = PRIVATE & NEW_MESSAGE
     commands = [
-        (["start"], onboarding.start),
+        (["start"], home.start),
         (["agenda"], agenda.agenda),
         (["mijn", "mine"], mine.mine),
         (["instellingen", "settings"], settings.settings),
@@ -164,7 +164,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["feedback"], feedback.feedback_overview),
         (["idee", "idea"], ideas.idee),
         (["vraag", "question"], ideas.vraag),
-        (["vragen"], ideas.vragen),
+        (["vragen"], organiser.vragen),
         (["programma", "programme"], programme.programme),
         (["nieuw", "new"], programme.new_event_command),
         (["reeks", "series"], programme.series_command),
@@ -184,7 +184,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # /bericht), a photo or document a dialog's step takes (a /bericht's attachment), and
     # /stop, /terug: after the handlers above that still keep their own state, before the
     # programme files and the fallbacks below (what no dialog takes goes on to them).
-    for handler in dialogs.handlers():
+    for handler in dialogs.handlers(otherwise=fallback.answer_text):
         application.add_handler(handler)
     # A .toml or .ics programme file: before the general fallbacks below.
     application.add_handler(roles.document_handler())

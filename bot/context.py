@@ -147,16 +147,10 @@ class Turn:
         return self.update.effective_chat.id
 
     def button(
-        self, label: str, action: str | actions.Handler, *args: str | int
+        self, label: str, handler: actions.Handler, *args: str | int
     ) -> InlineKeyboardButton:
-        """A button for this member that runs ``action`` (an ``@action`` handler) with ``args``."""
-        if not isinstance(action, str):
-            if len(args) != actions.arity(action):
-                raise ValueError(f"{action.__qualname__}: {len(args)} arguments")
-            action = actions.code_of(action)
-        return InlineKeyboardButton(
-            label, callback_data=self.deps.signer.encode(self.user_id, action, *args)
-        )
+        """A button for this member that runs ``handler`` (an ``@action``) with ``args``."""
+        return actions.button_for(self.deps.signer, self.user_id, label, handler, *args)
 
     def refresh_language(self) -> None:
         self.t = translator(self.member.language.value, self.deps.timezone).at(self.deps.clock())

@@ -12,7 +12,7 @@ A flow declares its steps once::
             },
             ended=N_("Je nieuwe idee is gestopt; er is niets opgeslagen."),
             expired=N_("Je nieuwe idee is gestopt omdat het een half uur stil was."),
-            actions=frozenset({"IK", "IS"}),  # its own buttons: they do not end it
+            actions=dialogs.codes(on_kind, on_skip),  # its own buttons: they do not end it
             commands=frozenset({"idee", "idea"}),  # they restart it: it ends without a word
         )
     )
@@ -231,32 +231,41 @@ async def leave(turn: Turn) -> None:
 def back_and_stop(turn: Turn, dialog: DialogState) -> list[InlineKeyboardButton]:
     """The generic "◀ Terug" and "✖ Stop" for the dialog's current step."""
     return [
-        turn.button(turn.t("◀ Terug"), BACK, dialog.token, dialog.step),
-        turn.button(turn.t("✖ Stop"), STOP, dialog.token, dialog.step),
+        turn.button(turn.t("◀ Terug"), on_back_button, dialog.token, dialog.step),
+        turn.button(turn.t("✖ Stop"), on_stop_button, dialog.token, dialog.step),
     ]
 
 
 def stop_button(turn: Turn, dialog: DialogState, label: str = "") -> InlineKeyboardButton:
     """The generic "✖ Stop" alone (``label``: another word for it, e.g. "✖ Annuleren")."""
-    return turn.button(label or turn.t("✖ Stop"), STOP, dialog.token, dialog.step)
+    return turn.button(label or turn.t("✖ Stop"), on_stop_button, dialog.token, dialog.step)
 
 
 def choice(turn: Turn, dialog: DialogState, label: str, value: str) -> InlineKeyboardButton:
     """A button that answers the dialog's current step with ``value`` (its ``choose``)."""
-    return turn.button(label, CHOICE, dialog.token, dialog.step, value)
+    return turn.button(label, on_choice_button, dialog.token, dialog.step, value)
 
 
 # --- the engine's handlers ----------------------------------------------------------------------
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
+# Typed text no dialog waits for, with a notice to say first ("": none): the bot's fallback.
+Otherwise = Callable[[Turn, str, str], Awaitable[None]]
+
+
+def handlers(otherwise: Otherwise) -> list[BaseHandler[Any, Any, Any]]:
     """Typed text, a photo or document, and /stop, /terug. Add them after every other handler of
     typed text or of these commands that is not on the engine yet, and before the generic
     fallbacks and the handlers of documents (a photo or document a step does not take goes on
-    to the handlers after these)."""
+    to the handlers after these). ``otherwise`` answers typed text when no dialog is open (or
+    it lapsed): passed in, because the features it shows (onboarding) declare flows here."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+
+    async def on_typed_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await on_typed(update, context, otherwise)
+
     return [
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_typed),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_typed_text),
         _MessageForDialog(private & (filters.PHOTO | filters.Document.ALL)),
         CommandHandler(STOP_COMMANDS, on_stop_command, filters=private),
         CommandHandler(BACK_COMMANDS, on_back_command, filters=private),
@@ -298,16 +307,15 @@ class _MessageForDialog(MessageHandler):  # type: ignore[type-arg]
                     return
 
 
-async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    # Here, not at the top: the fallback's features (onboarding) declare flows with this module.
-    from bot.handlers import fallback
-
+async def on_typed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, otherwise: Otherwise
+) -> None:
     assert update.message is not None and update.message.text is not None
     turn = await begin_turn(update, context)
     text = update.message.text
     dialog = turn.dialog
     if dialog is None:
-        await fallback.answer_text(turn, text)
+        await otherwise(turn, text, "")
         return
     flow = FLOWS.get(dialog.flow)
     step = flow.steps.get(dialog.step) if flow is not None else None
@@ -315,7 +323,7 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Lapsed (or of a flow this version no longer has): the text is an ordinary message.
         await _end_quietly(turn)
         notice = turn.t(flow.expired) if flow is not None else ""
-        await fallback.answer_text(turn, text, notice=notice)
+        await otherwise(turn, text, notice)
         return
     word = text.strip().casefold()
     if flow.typed_words and word in TYPED_STOP:

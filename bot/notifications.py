@@ -5,10 +5,11 @@ language, with its buttons, and sent. Telegram's errors are translated into the 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +18,18 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.actions import Handler, button_for
 from bot.callbacks import CallbackSigner
 from bot.context import escape
+from bot.handlers.agenda import (
+    on_cancel,
+    on_claim,
+    on_decline,
+    on_open,
+    on_waitlist,
+    show_agenda,
+)
+from bot.handlers.feedback import on_acknowledged, on_rating
 from bot.render import KIND_ICONS, map_link, title
 from i18n.translate import Translator, translator
 from models.broadcasts.entities import Broadcast, BroadcastStatus
@@ -30,6 +41,14 @@ from models.outbox.entities import NotificationKind, OutboxMessage
 from models.registrations import operations as registrations
 
 K = NotificationKind
+
+
+class MakeButton(Protocol):
+    """``Turn.button`` for the member a message is for: a label, a handler and its arguments."""
+
+    def __call__(self, label: str, handler: Handler, *args: str | int) -> InlineKeyboardButton: ...
+
+
 Rendered = tuple[str, list[list[InlineKeyboardButton]]]
 DIGEST_DAYS = 14
 
@@ -81,16 +100,10 @@ class TelegramDelivery:
             raise Transient(str(error)) from error
         return sent.message_id
 
-    def _button_for(self, member: Member) -> Callable[..., InlineKeyboardButton]:
+    def _button_for(self, member: Member) -> MakeButton:
+        """``Turn.button`` for ``member``: a label, an ``@action`` handler and its arguments."""
         assert member.telegram_id is not None
-        telegram_id = member.telegram_id
-
-        def button(label: str, action: str, *args: str | int) -> InlineKeyboardButton:
-            return InlineKeyboardButton(
-                label, callback_data=self.signer.encode(telegram_id, action, *args)
-            )
-
-        return button
+        return functools.partial(button_for, self.signer, member.telegram_id)
 
 
 class _Context:
@@ -101,7 +114,7 @@ class _Context:
         event: Event | None,
         message: OutboxMessage,
         session: AsyncSession,
-        button: Callable[..., InlineKeyboardButton],
+        button: MakeButton,
     ) -> None:
         self.t, self.member, self.event, self.message = t, member, event, message
         self.session, self.button = session, button
@@ -119,7 +132,7 @@ class _Context:
 
     def open_button(self) -> list[InlineKeyboardButton]:
         assert self.event is not None
-        return [self.button(self.t("Bekijk de bijeenkomst"), "ev", self.event.public_code)]
+        return [self.button(self.t("Bekijk de bijeenkomst"), on_open, self.event.public_code)]
 
 
 async def _seat_offered(c: _Context) -> Rendered:
@@ -133,8 +146,8 @@ async def _seat_offered(c: _Context) -> Rendered:
     )
     return text, [
         [
-            c.button(c.t("🎟 Plek claimen"), "cl", c.event.public_code),
-            c.button(c.t("Laat maar"), "dc", c.event.public_code),
+            c.button(c.t("🎟 Plek claimen"), on_claim, c.event.public_code),
+            c.button(c.t("Laat maar"), on_decline, c.event.public_code),
         ]
     ]
 
@@ -146,7 +159,7 @@ async def _seat_available(c: _Context) -> Rendered:
         event=c.headline(),
         moment=c.t.moment_in_text(c.event.starts_at),
     )
-    return text, [[c.button(c.t("🎟 Plek claimen"), "cl", c.event.public_code)]]
+    return text, [[c.button(c.t("🎟 Plek claimen"), on_claim, c.event.public_code)]]
 
 
 async def _offer_expired(c: _Context) -> Rendered:
@@ -155,7 +168,7 @@ async def _offer_expired(c: _Context) -> Rendered:
         "Het aanbod voor {event} is verlopen; de plek is doorgegeven aan de volgende.",
         event=c.headline(),
     )
-    return text, [[c.button(c.t("⏳ Zet me op de wachtlijst"), "wl", c.event.public_code)]]
+    return text, [[c.button(c.t("⏳ Zet me op de wachtlijst"), on_waitlist, c.event.public_code)]]
 
 
 async def _promoted(c: _Context) -> Rendered:
@@ -225,8 +238,8 @@ async def _reminder(c: _Context) -> Rendered:
         lines.append(f'💻 <a href="{escape(event.online_url)}">{join}</a>')
     return "\n".join(lines), [
         [
-            c.button(c.t("👍 Ik kom"), "ok", event.public_code),
-            c.button(c.t("Ik kan toch niet"), "cx", event.public_code),
+            c.button(c.t("👍 Ik kom"), on_acknowledged, event.public_code),
+            c.button(c.t("Ik kan toch niet"), on_cancel, event.public_code),
         ]
     ]
 
@@ -236,7 +249,7 @@ async def _feedback_request(c: _Context) -> Rendered:
     text = c.t(
         "Hoe was {event}? Geef een cijfer van 1 (matig) tot 5 (heel goed).", event=c.headline()
     )
-    return text, [[c.button(str(n), "fb", c.event.public_code, n) for n in range(1, 6)]]
+    return text, [[c.button(str(n), on_rating, c.event.public_code, n) for n in range(1, 6)]]
 
 
 async def _digest(c: _Context) -> Rendered:
@@ -268,7 +281,7 @@ async def _digest(c: _Context) -> Rendered:
             if event.updated_at > now - timedelta(days=7) and event.revision > 1:
                 line += " · " + c.t("gewijzigd")
         lines.append(line)
-    return "\n".join(lines), [[c.button(c.t("📅 Agenda"), "ag", 0)]]
+    return "\n".join(lines), [[c.button(c.t("📅 Agenda"), show_agenda, 0)]]
 
 
 async def _proposal_decided(c: _Context) -> Rendered:

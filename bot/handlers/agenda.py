@@ -155,7 +155,7 @@ async def on_register(turn: Turn, code: EventCode, party_size: int) -> None:
     if not turn.member.onboarded:
         # Fair share and the organisers' overview need to know where someone comes from.
         await turn.toast(turn.t("Eerst nog één vraag."))
-        await ask_network(turn, then=code)
+        await ask_network(turn, then=actions.then(on_open, code))
         return
     async with turn.deps.database.transaction() as session:
         event = await visible_event(session, public_code=code, member=turn.member, lock=True)

@@ -7,7 +7,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.context import Turn, begin_turn, deps_of
-from bot.handlers.onboarding import ask_network, main_menu
+from bot.handlers.home import main_menu
+from bot.handlers.onboarding import ask_network
 from i18n.translate import language_from_telegram, translator
 
 
@@ -18,7 +19,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await answer_text(turn, update.message.text)
 
 
-async def answer_text(turn: Turn, text: str, *, notice: str = "") -> None:
+async def answer_text(turn: Turn, text: str, notice: str = "") -> None:
     """Typed text that no dialog waits for (``bot/dialogs.py``); ``notice`` goes first (e.g.
     that the dialog it may have been meant for had lapsed). It is never taken as an answer to a
     question that is not open: someone who has not said where they come from gets that

@@ -17,6 +17,8 @@ from telegram.ext import ContextTypes
 from bot import dialogs
 from bot.actions import EventCode, action
 from bot.context import Turn, begin_turn, escape
+from bot.handlers.agenda import show_agenda
+from bot.handlers.fallback import answer_text
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS, short, title
 from i18n.translate import N_
@@ -64,8 +66,6 @@ async def _take_comment(turn: Turn, dialog: DialogState, text: str) -> None:
             session, member_id=turn.member.id, event_id=event.id, text=text, now=turn.deps.clock()
         )
     if feedback is None:  # the rating's window closed meanwhile: an ordinary message
-        from bot.handlers.fallback import answer_text
-
         await answer_text(turn, text)
         return
     await turn.say(turn.t("Genoteerd, dank je wel! De organisatoren lezen het."))
@@ -131,7 +131,7 @@ async def show_events_to_rate(turn: Turn) -> None:
                 "niets te beoordelen. Na een bijeenkomst waar je bij was, vraag ik je hoe het "
                 "was; hier kun je dan ook een cijfer geven."
             ),
-            [[turn.button(t("📅 Agenda"), "ag", 0)]],
+            [[turn.button(t("📅 Agenda"), show_agenda, 0)]],
         )
         return
     rows = []

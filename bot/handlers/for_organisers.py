@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import actions
 from bot.context import Buttons, Turn, begin_turn
+from bot.handlers.agenda import show_agenda
+from bot.handlers.calendar import show_feed
+from bot.handlers.ideas.propose import show_menu
+from bot.handlers.ideas.questions import on_my_dialogues
+from bot.handlers.mine import show_mine
 from i18n.translate import N_
 from models.errors import NotAllowed
 from models.organisers.authorisation import require_organiser
@@ -28,18 +34,18 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, T]]
 
 @dataclass(frozen=True)
 class Way:
-    """A button to what a member can do instead: its label (a msgid) and button action."""
+    """A button to what a member can do instead: its label (a msgid) and handler (``@action``)."""
 
     label: str
-    action: str
+    handler: actions.Handler
     args: tuple[str | int, ...] = ()
 
 
-AGENDA = Way(N_("📅 Agenda"), "ag", (0,))
-MINE = Way(N_("🙋 Mijn aanmeldingen"), "my")
-IDEAS = Way(N_("💡 Ideeën"), "IM")
-QUESTION = Way(N_("🗣 Een vraag insturen"), "IG")
-CALENDAR = Way(N_("📅 Zet in je agenda"), "zf")
+AGENDA = Way(N_("📅 Agenda"), show_agenda, (0,))
+MINE = Way(N_("🙋 Mijn aanmeldingen"), show_mine)
+IDEAS = Way(N_("💡 Ideeën"), show_menu)
+QUESTION = Way(N_("🗣 Een vraag insturen"), on_my_dialogues)
+CALENDAR = Way(N_("📅 Zet in je agenda"), show_feed)
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,7 @@ async def is_organiser(turn: Turn) -> bool:
 def explanation(turn: Turn, command: str) -> tuple[str, Buttons]:
     entry = FOR_ORGANISERS[command]
     text = f"ℹ️ {turn.t(entry.purpose)}\n\n{turn.t(entry.instead)}"
-    buttons = [turn.button(turn.t(way.label), way.action, *way.args) for way in entry.ways]
+    buttons = [turn.button(turn.t(way.label), way.handler, *way.args) for way in entry.ways]
     return text, [buttons] if buttons else []
 
 

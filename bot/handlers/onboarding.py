@@ -1,25 +1,26 @@
-"""/start: a short welcome, the language, and where you come from (a network or a role).
+"""Where you come from (a network or a role), and the language: the question "Van welk
+buurtnetwerk ben je?" that /start asks a newcomer and registering asks first.
 
-Every step is a button; typing part of a network's name is a shortcut, taken only while "Van
-welk buurtnetwerk ben je?" is open: that question is a dialog (``NETWORK``, ``bot/dialogs.py``),
-so it is stored in the database and a typed name after a restart still finds it, while typed
-text when no question is open is an ordinary message. A deep link (``/start e_<code>``, from a
-poster or a QR code) opens that event at once, ready to register.
+Every step is a button; typing part of a network's name is a shortcut, taken only while the
+question is open: it is a dialog (``NETWORK``, ``bot/dialogs.py``), so it is stored in the
+database and a typed name after a restart still finds it, while typed text when no question is
+open is an ordinary message (``fallback.py``).
 
-``then`` (on the buttons and in the dialog): the event to show once the member has said where
-they come from (None: the main menu).
+``then`` (in the dialog): what to show once the member has said where they come from, a declared
+action and its arguments (``actions.then``: the event's card when the question came from
+"Aanmelden"); without one, the home screen (``HOME``). It is carried out through the registry,
+so this module needs none of the features that ask the question (they import ``ask_network``).
 """
 
 from __future__ import annotations
 
 import math
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import InlineKeyboardButton
 
-from bot import dialogs
-from bot.actions import EventCode, action
-from bot.context import Buttons, Turn, begin_turn, escape
+from bot import actions, dialogs
+from bot.actions import EventCode, Then, action
+from bot.context import Buttons, Turn, escape
 from bot.menus import refresh_command_menu
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
@@ -31,91 +32,47 @@ from models.networks.entities import Network
 from models.networks.reference import all_networks, find_networks
 
 NETWORKS_PER_PAGE = 8
-DEEP_LINK_EVENT = "e_"
 SEARCH_MAX = 60  # characters of a typed search we look at
-
-
-def main_menu(turn: Turn) -> Buttons:
-    t = turn.t
-    return [
-        [turn.button(t("📅 Agenda"), "ag", 0), turn.button(t("🙋 Mijn aanmeldingen"), "my")],
-        # Not "📅 …agenda" again: next to "📅 Agenda" it looked like the same button.
-        [turn.button(t("📲 Zet de agenda in je telefoon"), "zf")],
-        [turn.button(t("⚙️ Instellingen"), "st")],
-    ]
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    turn = await begin_turn(update, context)
-    payload = context.args[0] if context.args else ""
-    if payload.startswith(DEEP_LINK_EVENT):
-        from bot.handlers.agenda import show_event  # the agenda feature owns the card
-
-        await show_event(turn, payload.removeprefix(DEEP_LINK_EVENT), fresh=True)
-        return
-    if payload.startswith("o_"):  # an organiser invitation (bot/handlers/roles.py)
-        from bot.handlers.roles import accept_from_deep_link
-
-        await accept_from_deep_link(turn, payload.removeprefix("o_"))
-        return
-    if not turn.member.onboarded:
-        await turn.say(
-            turn.t(
-                "Welkom bij <b>Buurtagenda</b>! 👋\n"
-                "Hier vind je het programma voor de buurtnetwerken van Maastricht: masterclasses, "
-                "dialogen met raads- en burgerleden en uitwisselingen. Je meldt je aan met één tik "
-                "en krijgt op tijd een herinnering."
-            )
-        )
-        await ask_network(turn)
-        return
-    await turn.say(
-        turn.t("Welkom terug, {name}! Wat wil je doen?", name=escape(turn.member.display_name)),
-        main_menu(turn),
-    )
+# The home screen after the question (``bot/handlers/home.py`` declares its handler with this
+# code; home shows the features that ask the question, so it is named here, not imported).
+HOME = "hm"
+# What "🇬🇧 English" shows next (``on_language``): the question again, or a declared action's code;
+# buttons made before said "settings" for the settings screen (``settings.show_settings``).
+AGAIN = "onboard"
+OLDER_SCREENS = {"settings": "st"}
 
 
 async def ask_network(
-    turn: Turn, page: int = 0, then: str | None = None, *, notice: str = ""
+    turn: Turn, page: int = 0, then: Then | None = None, *, notice: str = ""
 ) -> None:
     """The paged list of networks, with a way out for people without one; typing part of a name
-    answers it too, as long as it is open (the ``NETWORK`` dialog)."""
+    answers it too, as long as it is open (the ``NETWORK`` dialog). ``then``: what comes after
+    (``actions.then``; None: what the open question already had, else the home screen)."""
     dialog = dialogs.current(turn, NETWORK)
-    if dialog is None or dialog.answer("then") != then:
+    if dialog is None or (then is not None and dialog.answer("then") != then):
         await dialogs.begin(turn, NETWORK, "network", {"then": then}, ask=False)
-    await _show_networks(turn, page, then, notice)
+    await _show_networks(turn, page, notice)
 
 
-async def _show_networks(turn: Turn, page: int, then: str | None, notice: str = "") -> None:
+async def _show_networks(turn: Turn, page: int, notice: str = "") -> None:
     t = turn.t
     async with turn.deps.database.read() as session:
         networks = await all_networks(session)
     pages = max(1, math.ceil(len(networks) / NETWORKS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = networks[page * NETWORKS_PER_PAGE : (page + 1) * NETWORKS_PER_PAGE]
-    rows = _network_rows(turn, shown, then)
+    rows = _network_rows(turn, shown)
     # Only buttons that do something: where we are is said in the text, not on a button.
     nav = []
     if page > 0:
-        nav.append(turn.button(t("◀ Vorige"), on_network_page, page - 1, then or ""))
+        nav.append(turn.button(t("◀ Vorige"), on_network_page, page - 1))
     if page < pages - 1:
-        nav.append(turn.button(t("Volgende ▶"), on_network_page, page + 1, then or ""))
+        nav.append(turn.button(t("Volgende ▶"), on_network_page, page + 1))
     if nav:
         rows.append(nav)
-    rows.append(
-        [turn.button(t("Ik hoor niet bij een buurtnetwerk"), on_other_affiliation, then or "")]
-    )
+    rows.append([turn.button(t("Ik hoor niet bij een buurtnetwerk"), on_other_affiliation)])
     language = Language.EN if turn.member.language is Language.NL else Language.NL
-    rows.append(
-        [
-            turn.button(
-                "🇬🇧 English" if language is Language.EN else "🇳🇱 Nederlands",
-                on_language,
-                language.value,
-                "onboard",
-            )
-        ]
-    )
+    rows.append([language_button(turn, language, AGAIN)])
     question = t(
         "Van welk buurtnetwerk ben je? Kies hieronder, of typ een deel van de naam "
         "(bijvoorbeeld „Wyck” of „Daalhof”)."
@@ -125,22 +82,30 @@ async def _show_networks(turn: Turn, page: int, then: str | None, notice: str = 
     await turn.show(f"{notice}\n\n{question}" if notice else question, rows)
 
 
-def _network_rows(turn: Turn, networks: list[Network], then: str | None) -> Buttons:
-    buttons = [
-        turn.button(network.name, on_network_chosen, network.id, then or "") for network in networks
-    ]
+def language_button(turn: Turn, language: Language, then: str) -> InlineKeyboardButton:
+    """ "🇬🇧 English" (or back to Dutch); ``then``: ``AGAIN`` or the code of the screen to show
+    next (an action without arguments, e.g. the settings)."""
+    return turn.button(
+        "🇬🇧 English" if language is Language.EN else "🇳🇱 Nederlands",
+        on_language,
+        language.value,
+        then,
+    )
+
+
+def _network_rows(turn: Turn, networks: list[Network]) -> Buttons:
+    buttons = [turn.button(network.name, on_network_chosen, network.id) for network in networks]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-async def _ask(turn: Turn, dialog: DialogState, notice: str) -> None:
-    await _show_networks(turn, 0, dialog.answer("then"), notice)
+async def _ask(turn: Turn, _dialog: DialogState, notice: str) -> None:
+    await _show_networks(turn, 0, notice)
 
 
-async def _take_search(turn: Turn, dialog: DialogState, text: str) -> None:
+async def _take_search(turn: Turn, _dialog: DialogState, text: str) -> None:
     """Typed while the question is open: the networks whose name has it (the question stays
     open, so another try is typed just the same)."""
     text = text.strip()
-    then = dialog.answer("then")
     async with turn.deps.database.read() as session:
         matches = await find_networks(session, text[:SEARCH_MAX])
     t = turn.t
@@ -151,22 +116,25 @@ async def _take_search(turn: Turn, dialog: DialogState, text: str) -> None:
                 "naam, of kies uit de lijst.",
                 text=escape(text[:SEARCH_MAX]),
             ),
-            [[turn.button(t("Toon de lijst"), on_network_page, 0, then or "")]],
+            [[turn.button(t("Toon de lijst"), on_network_page, 0)]],
         )
         return
-    rows = _network_rows(turn, matches, then)
-    rows.append([turn.button(t("Toon de hele lijst"), on_network_page, 0, then or "")])
+    rows = _network_rows(turn, matches)
+    rows.append([turn.button(t("Toon de hele lijst"), on_network_page, 0)])
     await turn.say(t("Bedoel je een van deze?"), rows)
 
 
-@action("np")
-async def on_network_page(turn: Turn, page: int, then: EventCode | None) -> None:
+# ``_then``: buttons made before the continuation moved into the dialog carried the event here;
+# they still work, and what comes after is the dialog's (``older``).
+@action("np", older=1)
+async def on_network_page(turn: Turn, page: int, _then: EventCode | None = None) -> None:
     await turn.toast()
-    await ask_network(turn, page, then)
+    await ask_network(turn, page)
 
 
-@action("ns")
-async def on_network_chosen(turn: Turn, network_id: int, then: EventCode | None) -> None:
+@action("ns", older=1)
+async def on_network_chosen(turn: Turn, network_id: int, _then: EventCode | None = None) -> None:
+    then = _then_of(turn)
     async with dialogs.finishing(turn, dialogs.current(turn, NETWORK)) as session:
         turn.member = await set_affiliation(
             session,
@@ -176,42 +144,38 @@ async def on_network_chosen(turn: Turn, network_id: int, then: EventCode | None)
         )
     network = turn.member.network.name if turn.member.network else ""
     await turn.toast(turn.t("Opgeslagen: {network}", network=network))
-    await _after_onboarding(
-        turn, then, turn.t("Fijn! Je hoort bij <b>{network}</b>.", network=escape(network))
-    )
+    await actions.run_then(turn, then)
 
 
-@action("ao")
-async def on_other_affiliation(turn: Turn, then: EventCode | None) -> None:
+@action("ao", older=1)
+async def on_other_affiliation(turn: Turn, _then: EventCode | None = None) -> None:
     await turn.toast()
     t = turn.t
     others = [a for a in Affiliation if a is not Affiliation.BUURTNETWERK]
-    rows = [
-        [turn.button(t(AFFILIATION_LABELS[a]), on_affiliation_chosen, a.value, then or "")]
-        for a in others
-    ]
-    rows.append([turn.button(t("◀ Terug naar de buurtnetwerken"), on_network_page, 0, then or "")])
+    rows = [[turn.button(t(AFFILIATION_LABELS[a]), on_affiliation_chosen, a.value)] for a in others]
+    rows.append([turn.button(t("◀ Terug naar de buurtnetwerken"), on_network_page, 0)])
     await turn.show(t("Wat past het best bij jou?"), rows)
 
 
-@action("af")
-async def on_affiliation_chosen(turn: Turn, value: str, then: EventCode | None) -> None:
+@action("af", older=1)
+async def on_affiliation_chosen(turn: Turn, value: str, _then: EventCode | None = None) -> None:
     try:
         affiliation = Affiliation(value)
     except ValueError:
         raise NotFound() from None
+    then = _then_of(turn)
     async with dialogs.finishing(turn, dialogs.current(turn, NETWORK)) as session:
         turn.member = await set_affiliation(
             session, member_id=turn.member.id, affiliation=affiliation
         )
     label = turn.t(AFFILIATION_LABELS[affiliation])
     await turn.toast(turn.t("Opgeslagen: {network}", network=label))
-    await _after_onboarding(turn, then, turn.t("Fijn, dank je wel!"))
+    await actions.run_then(turn, then)
 
 
 @action("lg")
 async def on_language(turn: Turn, value: str, then: str) -> None:
-    """The other language; ``then``: "onboard" (back to the question) or "settings"."""
+    """The other language; ``then``: ``AGAIN`` (back to the question) or a screen's code."""
     try:
         language = Language(value)
     except ValueError:
@@ -224,25 +188,19 @@ async def on_language(turn: Turn, value: str, then: str) -> None:
     await turn.toast(
         turn.t("Taal: Nederlands") if language is Language.NL else turn.t("Language: English")
     )
-    if then == "onboard":
-        dialog = dialogs.current(turn, NETWORK)
-        await ask_network(turn, then=dialog.answer("then") if dialog is not None else None)
+    if then == AGAIN:
+        await ask_network(turn)
     else:
-        from bot.handlers.settings import show_settings
-
-        await show_settings(turn)
+        await actions.run_then(turn, [OLDER_SCREENS.get(then, then)])
 
 
-async def _after_onboarding(turn: Turn, then: str | None, greeting: str) -> None:
-    if then:
-        from bot.handlers.agenda import show_event
-
-        await show_event(turn, then)
-        return
-    await turn.show(
-        greeting + "\n" + turn.t("Bekijk het programma en meld je aan via de agenda."),
-        main_menu(turn),
-    )
+def _then_of(turn: Turn) -> Then:
+    """What the open question goes on to (read before it ends): the home screen if nothing."""
+    dialog = dialogs.current(turn, NETWORK)
+    then = dialog.answer("then") if dialog is not None else None
+    # A list: a continuation; a dialog stored before kept an event's code, which (like a
+    # lapsed question) goes home, the event is one tap away in the agenda.
+    return then if isinstance(then, list) and then else [HOME]
 
 
 # "Van welk buurtnetwerk ben je?": open from the question until a network or a role is chosen.

@@ -1,4 +1,5 @@
-"""/aanmeldingen for organisers: who comes to what, from which network."""
+"""Commands for organisers: /aanmeldingen (who comes to what, from which network) and /vragen (the
+questions sent in for a dialogue, ``bot/handlers/ideas/questions.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from telegram.ext import ContextTypes
 
 from bot.context import begin_turn, escape
 from bot.handlers.for_organisers import organisers_only
+from bot.handlers.ideas.questions import show_dialogues_for_organisers
 from bot.render import KIND_ICONS, title
 from models.errors import DomainError
 from models.events.queries import registrations_by_network
@@ -46,3 +48,8 @@ async def registrations_overview(update: Update, context: ContextTypes.DEFAULT_T
             name = escape(group) if group else t("zonder netwerk")
             lines.append(f"  • {name}: {t.number(seats)}")
     await turn.say("\n".join(lines))
+
+
+@organisers_only("vragen")
+async def vragen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await show_dialogues_for_organisers(await begin_turn(update, context))

@@ -3,8 +3,8 @@
 - ``/organisatoren`` (admins): the organisers, with "Intrekken" (asked once more), the open
   invitation links (each can be withdrawn), and "Nodig een organisator uit": a one-time link,
   valid 48 hours, to forward to the new organiser.
-- ``/start o_<secret>`` (the invitation link): the one who opens it becomes an organiser and gets
-  the organisers' command menu.
+- ``/start o_<secret>`` (the invitation link, in ``home.py``): the one who opens it becomes an
+  organiser and gets the organisers' command menu.
 - ``/importeer``: how to import; a ``.toml`` or ``.ics`` document sent by an organiser is read
   and shown as a dry run ("this is what would change") with *Importeren* / *Annuleren*.
   ``/exporteer``: the programme as a TOML document, in the same format.
@@ -45,7 +45,6 @@ from models.organisers.authorisation import require_organiser
 from models.organisers.operations import (
     DEEP_LINK_INVITATION,
     INVITATION_VALID,
-    accept_invitation,
     invite_organiser,
     list_organisers,
     open_invitations,
@@ -234,38 +233,6 @@ async def on_invitation_withdrawn(turn: Turn, invitation_id: int) -> None:
             session, actor_id=turn.member.id, invitation_id=invitation_id, now=turn.deps.clock()
         )
     await show_organisers(turn, notice=turn.t("✅ De link is ingetrokken; hij werkt niet meer."))
-
-
-async def accept_from_deep_link(turn: Turn, secret: str) -> None:
-    """``/start o_<secret>``: become an organiser (called from onboarding's /start)."""
-    t = turn.t
-    try:
-        async with turn.deps.database.transaction() as session:
-            change = await accept_invitation(
-                session, member_id=turn.member.id, secret=secret, now=turn.deps.clock()
-            )
-    except DomainError as error:  # said, and on: a newcomer still gets the network question
-        await turn.say(turn.refusal(error))
-    else:
-        turn.member = change.member
-        if change.changed:
-
-            await refresh_command_menu(turn.context.application, change.member)
-            await turn.say(
-                t(
-                    "🎉 Je bent nu organisator van Buurtagenda. In het menu (de knop / naast het "
-                    "invoerveld) staan je eigen commando's, zoals /programma, /aanmeldingen en "
-                    "/importeer."
-                )
-            )
-        else:
-            await turn.say(
-                t("Je bent al organisator. De uitnodiging blijft geldig voor wie hij bedoeld is.")
-            )
-    if not turn.member.onboarded:
-        from bot.handlers.onboarding import ask_network
-
-        await ask_network(turn)
 
 
 # --- programme files ------------------------------------------------------------------------
@@ -559,7 +526,6 @@ def _fit(text: str) -> str:
 
 
 __all__ = [
-    "accept_from_deep_link",
     "document_handler",
     "export_command",
     "import_command",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import actions
 from bot.actions import action
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.calendar import show_feed
+from bot.handlers.onboarding import language_button, on_network_page
 from bot.handlers.privacy import show_privacy
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
@@ -54,14 +56,7 @@ async def show_settings(turn: Turn) -> None:
     await turn.show(
         text,
         [
-            [
-                turn.button(
-                    "🇬🇧 English" if other is Language.EN else "🇳🇱 Nederlands",
-                    "lg",
-                    other.value,
-                    "settings",
-                )
-            ],
+            [language_button(turn, other, actions.code_of(show_settings))],
             [turn.button(t("⏰ Herinneringen kiezen"), ask_reminders)],
             [turn.button(t("📲 Zet de agenda in je telefoon"), show_feed)],
             [
@@ -73,7 +68,7 @@ async def show_settings(turn: Turn) -> None:
                     0 if member.digest else 1,
                 )
             ],
-            [turn.button(t("Ander buurtnetwerk of rol kiezen"), "np", 0, "")],
+            [turn.button(t("Ander buurtnetwerk of rol kiezen"), on_network_page, 0)],
             [turn.button(t("🔒 Privacy en mijn gegevens"), show_privacy)],
         ],
     )

@@ -71,3 +71,31 @@ def test_every_bot_button_code_is_unique_and_short() -> None:
             "x" * (32 if parse is actions.PARSERS["EventCode"] else 9) for parse in declared.parsers
         ]
         assert len(signer.encode(2**52, code, *longest)) <= 64, code
+
+
+async def test_a_continuation_is_data_and_runs_as_a_pressed_button(scratch: None) -> None:
+    """``actions.then`` keeps a handler and its arguments as JSON-able data (a dialog stores it);
+    ``run_then`` parses them as a button's: what is stored cannot reach a handler unchecked."""
+    seen: list[Any] = []
+
+    @action("zt")
+    async def on_card(turn: object, event: EventCode) -> None:
+        seen.append(event)
+
+    later = actions.then(on_card, "ab12")
+    assert later == ["zt", "ab12"]
+    await actions.run_then(object(), later)
+    assert seen == ["ab12"]
+    with pytest.raises(ValueError):
+        actions.then(on_card)  # an argument short, refused when it is made
+    with pytest.raises(InvalidCallback):
+        await actions.run_then(object(), ["zt", "ab 12"])
+    assert seen == ["ab12"]
+
+
+def test_a_button_names_its_handler_never_a_code() -> None:
+    async def not_declared(turn: object) -> None: ...
+
+    signer = CallbackSigner("123456:ABCDEF")
+    with pytest.raises(ValueError, match="not a button handler"):
+        actions.button_for(signer, 7, "Label", not_declared)

@@ -14,7 +14,7 @@ from models.db import Database
 from models.dialogs.operations import stored_dialog
 from models.feedback.entities import Feedback
 from models.members.entities import Member
-from tests.bot.conftest import World, labels, press
+from tests.bot.conftest import World, buttons, labels, press
 from tests.bot.test_journey import onboard
 from tests.bot.test_notifications import dispatcher, register_via_bot
 from tests.dialogs.test_dialogs_bot import answering, service
@@ -96,3 +96,27 @@ async def test_a_command_between_rating_and_comment_ends_the_comment_question(
     async with world.db.read() as session:
         feedback = await session.scalar(select(Feedback))
     assert feedback is not None and feedback.rating == 4 and feedback.comment is None
+
+
+async def test_the_question_without_a_continuation_ends_at_home_and_older_buttons_still_work(
+    world: World,
+) -> None:
+    """From the settings the network question has no event to go on to: it ends with the home
+    screen (``onboarding.HOME``). Buttons made before the continuation moved into the dialog
+    (the network's with the event, the settings' language with "settings") keep working."""
+    anouk = await onboard(world, "Anouk")
+    settings = await anouk.ask("/instellingen")
+    question = await press(anouk, settings, "Ander buurtnetwerk").edit()
+    done = await press(anouk, question, "Amby").edit()
+    assert "Je hoort bij Amby" in done.content
+    assert "Bekijk het programma" in done.content and "⚙️ Instellingen" in labels(done)
+
+    signer = world.deps.signer
+    english = signer.encode(anouk.id, "lg", "en", "settings")  # an older settings screen
+    shown = await anouk.forge_press(settings, english).edit()
+    assert "Language: English" in shown.content and "🇳🇱 Nederlands" in labels(shown)
+    question = await press(anouk, await anouk.ask("/instellingen"), "network").edit()
+    daalhof = dict(buttons(question))["Belfort-Daalhof"].split("|")[1]
+    older = signer.encode(anouk.id, "ns", daalhof, "")  # a network button that carried the event
+    done = await anouk.forge_press(question, older).edit()
+    assert "You belong to Belfort-Daalhof" in done.content and "⚙️ Settings" in labels(done)

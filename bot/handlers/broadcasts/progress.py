@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from bot.actions import action, code_of
+from bot.actions import action, button_for
 from bot.callbacks import CallbackSigner
 from bot.context import Buttons, Turn, escape
 from bot.render import short
@@ -92,9 +92,7 @@ def progress_view(
     total = report.total or broadcast.recipients
 
     def stop_button(label: str) -> InlineKeyboardButton:  # no Turn here: the job edits it too
-        return InlineKeyboardButton(
-            label, callback_data=signer.encode(user_id, code_of(on_stop_sending), broadcast.id)
-        )
+        return button_for(signer, user_id, label, on_stop_sending, broadcast.id)
 
     if broadcast.status is B.SCHEDULED:
         assert broadcast.send_at is not None

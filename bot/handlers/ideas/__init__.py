@@ -3,7 +3,8 @@
 - ``propose.py``: /idee, propose a masterclass topic or an exchange session (the ``IDEA``
   dialog), vote, see the ranking; organisers plan an idea into an event.
 - ``questions.py``: /vraag, send in a question before a dialogue with raads- en burgerleden (the
-  ``QUESTION`` dialog); /vragen, organisers see them grouped and export them.
+  ``QUESTION`` dialog); organisers see them grouped and export them (``/vragen``:
+  ``bot/handlers/organiser.py``).
 - ``export.py``: the export for the council members (a Markdown document).
 - ``common.py``: what both share ("✖ Stop" on a screen that is not a dialog step).
 
@@ -14,6 +15,6 @@ Buttons have the prefix I.
 """
 
 from bot.handlers.ideas.propose import idee
-from bot.handlers.ideas.questions import vraag, vragen
+from bot.handlers.ideas.questions import vraag
 
-__all__ = ["idee", "vraag", "vragen"]
+__all__ = ["idee", "vraag"]

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton
 from bot import dialogs
 from bot.actions import action
 from bot.context import Turn
-from bot.handlers.onboarding import main_menu
+from bot.handlers.home import main_menu
 from models.dialogs.entities import DialogState
 
 

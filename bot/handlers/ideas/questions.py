@@ -1,6 +1,7 @@
 """/vraag: a member sends in a question before a dialogue with raads- en burgerleden (the
-``QUESTION`` dialog, after choosing the dialogue and a theme); /vragen: organisers see them
-grouped by theme and network, and export them for the council members (``export.py``)."""
+``QUESTION`` dialog, after choosing the dialogue and a theme); organisers see them grouped by
+theme and network (/vragen, in ``bot/handlers/organiser.py``) and export them for the council
+members (``export.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot import dialogs
 from bot.actions import EventCode, action
 from bot.callbacks import InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
-from bot.handlers.for_organisers import organisers_only
+from bot.handlers.agenda import show_agenda
 from bot.handlers.ideas.common import on_stop, on_stop_pressed, stop_button
 from bot.handlers.ideas.export import questions_document
 from bot.render import short, title
@@ -50,7 +51,7 @@ async def show_my_dialogues(turn: Turn, *, single_goes_on: bool = False) -> None
                 "Je kunt een vraag of thema insturen voor een dialoog met raads- en burgerleden "
                 "als je je daarvoor hebt aangemeld. Kijk in de agenda wanneer de volgende is."
             ),
-            [[turn.button(t("📅 Agenda"), "ag", 0)]],
+            [[turn.button(t("📅 Agenda"), show_agenda, 0)]],
         )
         return
     if single_goes_on and len(choices) == 1:
@@ -181,7 +182,7 @@ async def _take_question(turn: Turn, dialog: DialogState, text: str) -> None:
     rows: Buttons = []
     if asked < ideas.QUESTIONS_PER_DIALOGUE:
         rows.append([turn.button(t("➕ Nog een vraag"), show_themes, code)])
-    rows.append([turn.button(t("📅 Agenda"), "ag", 0)])
+    rows.append([turn.button(t("📅 Agenda"), show_agenda, 0)])
     await turn.say(t("Dank je! Je vraag gaat mee naar het gesprek."), rows)
 
 
@@ -203,11 +204,6 @@ QUESTION = dialogs.register(
 
 
 # --- organisers ---------------------------------------------------------------------------------
-
-
-@organisers_only("vragen")
-async def vragen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await show_dialogues_for_organisers(await begin_turn(update, context))
 
 
 @action("IA")

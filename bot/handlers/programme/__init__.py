@@ -19,8 +19,9 @@ several flows ask are in ``fields``.
 
 from __future__ import annotations
 
-# admin_card first: it imports the flows its buttons lead to, and they use it only when called.
-from bot.handlers.programme import admin_card
+# The flows register themselves with the dialog engine here; the admin card's buttons start
+# them by name (the flows import the card they end on, the card does not import them).
+from bot.handlers.programme import admin_card, edit
 from bot.handlers.programme.admin_card import programme, show_admin_card, show_programme
 from bot.handlers.programme.new_event import new_event_command
 from bot.handlers.programme.proposals import propose_command
@@ -28,6 +29,7 @@ from bot.handlers.programme.series import series_command
 
 __all__ = [
     "admin_card",
+    "edit",
     "new_event_command",
     "programme",
     "propose_command",

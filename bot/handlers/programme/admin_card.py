@@ -6,25 +6,46 @@ buttons hears what /programma is for (``steps.for_organisers``)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot import dialogs
 from bot.actions import EventCode, action
+from bot.callbacks import InvalidCallback
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.attendance.attendees import show_list
 from bot.handlers.for_organisers import organisers_only
-from bot.handlers.programme import edit, new_event, proposals, series
-from bot.handlers.programme.fields import FIELD_LABELS
-from bot.handlers.programme.steps import for_organisers
+from bot.handlers.programme.fields import FIELD_KEYS, FIELD_LABELS, FIELD_STEP
+from bot.handlers.programme.steps import (
+    CANCEL,
+    EDIT,
+    NEW_EVENT,
+    REJECT,
+    SERIES,
+    begin_for_organisers,
+    for_organisers,
+    stored,
+)
 from bot.render import KIND_ICONS, event_text, short, title
 from i18n.translate import N_
 from models.events.entities import Event, EventStatus
-from models.events.operations import EventDraft, event_by_code, publish_event
+from models.events.operations import (
+    EventDraft,
+    check_changeable,
+    event_by_code,
+    publish_event,
+)
+from models.events.proposals import approve_proposal, check_undecided
 from models.events.queries import EventOverview, event_overview, programme_events
 from models.members.entities import Member
 from models.organisers.authorisation import require_organiser
 
 PER_PAGE = 6
+# A domain operation that decides about an event (``publish_event``, ``approve_proposal``).
+Decision = Callable[..., Awaitable[object]]
 STATUS_LABELS = {
     EventStatus.DRAFT: N_("📝 Concept"),
     EventStatus.PUBLISHED: N_("✅ Gepubliceerd"),
@@ -85,8 +106,8 @@ async def show_programme(turn: Turn, page: int) -> None:
         lines += ["", t("Pagina {page} van {pages}", page=page + 1, pages=pages)]
     rows.append(
         [
-            turn.button(t("➕ Nieuwe bijeenkomst"), new_event.on_new),
-            turn.button(t("🗓 Reeks plannen"), series.on_new_series),
+            turn.button(t("➕ Nieuwe bijeenkomst"), on_new),
+            turn.button(t("🗓 Reeks plannen"), on_new_series),
         ]
     )
     await turn.toast()
@@ -137,7 +158,7 @@ def _admin_buttons(turn: Turn, event: Event, *, started: bool) -> Buttons:
         rows.append(
             [
                 turn.button(t("✏️ Wijzigen"), show_field_menu, code),
-                turn.button(t("🕒 Verplaatsen"), edit.on_change_field, code, "moment"),
+                turn.button(t("🕒 Verplaatsen"), on_change_field, code, "moment"),
             ]
         )
         if event.status is EventStatus.DRAFT:
@@ -145,14 +166,14 @@ def _admin_buttons(turn: Turn, event: Event, *, started: bool) -> Buttons:
         if event.status is EventStatus.PROPOSED:
             rows.append(
                 [
-                    turn.button(t("✅ Goedkeuren"), proposals.on_approve, code),
-                    turn.button(t("❌ Afwijzen"), proposals.on_reject, code),
+                    turn.button(t("✅ Goedkeuren"), on_approve, code),
+                    turn.button(t("❌ Afwijzen"), on_reject, code),
                 ]
             )
         else:
-            rows.append([turn.button(t("✖ Annuleren"), edit.on_cancel, code)])
+            rows.append([turn.button(t("✖ Annuleren"), on_cancel, code)])
     if event.status is EventStatus.PUBLISHED or event.is_cancelled:
-        rows.append([turn.button(t("👥 Deelnemers"), "CL", code)])
+        rows.append([turn.button(t("👥 Deelnemers"), show_list, code)])
     rows.append([turn.button(t("◀ Programma"), show_programme, 0)])
     return rows
 
@@ -165,8 +186,7 @@ async def show_field_menu(turn: Turn, code: EventCode) -> None:
         await require_organiser(session, turn.member.id)
         event = await event_by_code(session, code)
     buttons = [
-        turn.button(t(label), edit.on_change_field, code, name)
-        for name, label in FIELD_LABELS.items()
+        turn.button(t(label), on_change_field, code, name) for name, label in FIELD_LABELS.items()
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([turn.button(t("◀ Terug"), on_open, code)])
@@ -179,14 +199,102 @@ async def show_field_menu(turn: Turn, code: EventCode) -> None:
 @action("EU")
 @for_organisers()
 async def on_publish(turn: Turn, code: EventCode) -> None:
+    await _decide(
+        turn,
+        code,
+        publish_event,
+        turn.t("Gepubliceerd."),
+        turn.t("📣 Gepubliceerd! Iedereen ziet de bijeenkomst nu in /agenda."),
+    )
+
+
+async def _decide(turn: Turn, code: str, decision: Decision, toast: str, notice: str) -> None:
+    """An organiser's one-tap decision about the event (publish, approve), then its card."""
     async with turn.deps.database.transaction() as session:
         event = await event_by_code(session, code)
-        await publish_event(
-            session, event_id=event.id, actor_id=turn.member.id, now=turn.deps.clock()
-        )
-    notice = turn.t("📣 Gepubliceerd! Iedereen ziet de bijeenkomst nu in /agenda.")
-    await turn.toast(turn.t("Gepubliceerd."))
+        await decision(session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock())
+    await turn.toast(toast)
     await show_admin_card(turn, code, notice=notice)
+
+
+# --- the buttons that start a flow ---------------------------------------------------------------
+# Each flow (new_event, series, edit, proposals) ends on this card or the programme, so this
+# module does not import them: a button here starts its flow by the name it is registered under
+# with the dialog engine (``steps``), and the flow names these buttons as its own.
+
+
+@action("EN")
+async def on_new(turn: Turn) -> None:
+    await begin_for_organisers(turn, dialogs.FLOWS[NEW_EVENT], "kind", command="nieuw")
+
+
+@action("EZ")
+async def on_new_series(turn: Turn) -> None:
+    await begin_for_organisers(turn, dialogs.FLOWS[SERIES], "series_kind", command="reeks")
+
+
+async def editable_event(turn: Turn, code: str) -> Event:
+    """The event behind an admin card's button, for an organiser, if it can still change."""
+    async with turn.deps.database.read() as session:
+        await require_organiser(session, turn.member.id)
+        event = await event_by_code(session, code)
+    check_changeable(event)  # the domain's rule, asked before a question is asked about it
+    return event
+
+
+def event_values(event: Event) -> dict[str, Any]:
+    """An event's values for a dialog about it (to change one, and to show "Nu: …")."""
+    keys = {key for keys in FIELD_KEYS.values() for key in keys}
+    values = {key: getattr(event, key) for key in keys}
+    values.update(
+        code=event.public_code,
+        series_id=event.series_id,
+        original_start=event.starts_at,
+    )
+    return stored(values)
+
+
+@action("EW")
+@for_organisers()
+async def on_change_field(turn: Turn, code: EventCode, name: str) -> None:
+    event = await editable_event(turn, code)
+    if name not in FIELD_LABELS:
+        raise InvalidCallback(f"EW: unknown field {name!r}")
+    await turn.toast()
+    await dialogs.begin(
+        turn, dialogs.FLOWS[EDIT], FIELD_STEP[name], {"field": name, **event_values(event)}
+    )
+
+
+@action("EX")
+@for_organisers()
+async def on_cancel(turn: Turn, code: EventCode) -> None:
+    event = await editable_event(turn, code)
+    await turn.toast()
+    await dialogs.begin(turn, dialogs.FLOWS[CANCEL], "cancel_reason", event_values(event))
+
+
+@action("EA")
+@for_organisers()
+async def on_approve(turn: Turn, code: EventCode) -> None:
+    await _decide(
+        turn,
+        code,
+        approve_proposal,
+        turn.t("Goedgekeurd."),
+        turn.t("✅ Goedgekeurd: de uitwisseling staat nu in de agenda van het netwerk."),
+    )
+
+
+@action("ER")
+@for_organisers()
+async def on_reject(turn: Turn, code: EventCode) -> None:
+    async with turn.deps.database.read() as session:
+        await require_organiser(session, turn.member.id)
+        event = await event_by_code(session, code)
+    check_undecided(event)  # the domain's rule, asked before the reason is asked
+    await turn.toast()
+    await dialogs.begin(turn, dialogs.FLOWS[REJECT], "reject_reason", event_values(event))
 
 
 # --- how an event looks before it is saved ------------------------------------------------------

@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot import dialogs
-from bot.actions import EventCode, action
-from bot.callbacks import InvalidCallback
+from bot.actions import code_of
 from bot.context import Turn, escape
 from bot.handlers.programme import admin_card
-from bot.handlers.programme.fields import FIELD_KEYS, FIELD_LABELS, FIELD_STEP, FIELDS, reason_text
+from bot.handlers.programme.fields import FIELD_KEYS, FIELDS, reason_text
 from bot.handlers.programme.steps import (
     CANCEL,
     EDIT,
@@ -27,7 +26,6 @@ from bot.handlers.programme.steps import (
     Screen,
     choice,
     draft,
-    for_organisers,
     programme_flow,
     screen,
     stored,
@@ -36,31 +34,8 @@ from bot.handlers.programme.steps import (
 from i18n.translate import N_
 from models.dialogs.entities import DialogState
 from models.errors import DomainError
-from models.events.entities import Event
-from models.events.operations import cancel_event, check_changeable, event_by_code, update_event
+from models.events.operations import cancel_event, event_by_code, update_event
 from models.events.series import update_series
-from models.organisers.authorisation import require_organiser
-
-
-async def editable_event(turn: Turn, code: str) -> Event:
-    """The event behind an admin card's button, for an organiser, if it can still change."""
-    async with turn.deps.database.read() as session:
-        await require_organiser(session, turn.member.id)
-        event = await event_by_code(session, code)
-    check_changeable(event)  # the domain's rule, asked before a question is asked about it
-    return event
-
-
-def event_values(event: Event) -> dict[str, Any]:
-    """An event's values for a dialog about it (to change one, and to show "Nu: …")."""
-    keys = {key for keys in FIELD_KEYS.values() for key in keys}
-    values = {key: getattr(event, key) for key in keys}
-    values.update(
-        code=event.public_code,
-        series_id=event.series_id,
-        original_start=event.starts_at,
-    )
-    return stored(values)
 
 
 async def on_stop(turn: Turn, dialog: DialogState) -> None:
@@ -76,16 +51,6 @@ def header(turn: Turn, dialog: DialogState) -> str:
 
 
 # --- one field ----------------------------------------------------------------------------------
-
-
-@action("EW")
-@for_organisers()
-async def on_change_field(turn: Turn, code: EventCode, name: str) -> None:
-    event = await editable_event(turn, code)
-    if name not in FIELD_LABELS:
-        raise InvalidCallback(f"EW: unknown field {name!r}")
-    await turn.toast()
-    await dialogs.begin(turn, EDIT_FLOW, FIELD_STEP[name], {"field": name, **event_values(event)})
 
 
 async def _after_field(turn: Turn, dialog: DialogState, following: Next) -> None:
@@ -197,20 +162,12 @@ EDIT_FLOW = programme_flow(
     Rules(header, _after_field, shows_now=lambda _dialog: True),
     {**FIELDS, "scope": Question(_ask_scope, _take_scope)},
     ended=N_("Het wijzigen is gestopt; er is niets gewijzigd."),
-    actions=["EW"],
+    actions=[code_of(admin_card.on_change_field)],
     on_stop=on_stop,
 )
 
 
 # --- cancelling ---------------------------------------------------------------------------------
-
-
-@action("EX")
-@for_organisers()
-async def on_cancel(turn: Turn, code: EventCode) -> None:
-    event = await editable_event(turn, code)
-    await turn.toast()
-    await dialogs.begin(turn, CANCEL_FLOW, "cancel_reason", event_values(event))
 
 
 def _ask_reason(turn: Turn, dialog: DialogState) -> Screen:
@@ -265,6 +222,6 @@ CANCEL_FLOW = programme_flow(
         "cancel_confirm": Question(_ask_confirm, _take_confirm),
     },
     ended=N_("Het annuleren is gestopt; de bijeenkomst gaat gewoon door."),
-    actions=["EX"],
+    actions=[code_of(admin_card.on_cancel)],
     on_stop=on_stop,
 )

@@ -10,7 +10,7 @@ answer and returns to the preview.
 from __future__ import annotations
 
 from bot import dialogs
-from bot.actions import action
+from bot.actions import code_of
 from bot.context import Turn
 from bot.handlers.programme import admin_card
 from bot.handlers.programme.fields import FIELD_LABELS, FIELD_STEP, FIELDS
@@ -22,7 +22,6 @@ from bot.handlers.programme.steps import (
     Question,
     Rules,
     Screen,
-    begin_for_organisers,
     choice,
     command,
     draft,
@@ -51,11 +50,6 @@ ORDER = [
     "description",
     "preview",
 ]
-
-
-@action("EN")
-async def on_new(turn: Turn) -> None:
-    await begin_for_organisers(turn, NEW_EVENT_FLOW, "kind", command="nieuw")
 
 
 def _header(turn: Turn, dialog: DialogState) -> str:
@@ -138,7 +132,7 @@ NEW_EVENT_FLOW = programme_flow(
         "pick_field": Question(_ask_pick_field, _take_pick_field),
     },
     ended=N_("Je nieuwe bijeenkomst is gestopt; er is niets opgeslagen."),
-    actions=["EN"],
+    actions=[code_of(admin_card.on_new)],
     commands=["nieuw", "new"],
 )
-new_event_command = command(on_new)
+new_event_command = command(admin_card.on_new)

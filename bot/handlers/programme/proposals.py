@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import dialogs
-from bot.actions import EventCode, action
+from bot.actions import code_of
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.programme import admin_card, edit
 from bot.handlers.programme.fields import FIELDS, reason_text
@@ -22,7 +22,6 @@ from bot.handlers.programme.steps import (
     choice,
     draft,
     event_draft,
-    for_organisers,
     heading,
     in_order,
     programme_flow,
@@ -36,13 +35,10 @@ from models.events.entities import EventKind
 from models.events.operations import event_by_code
 from models.events.proposals import (
     NotANetworkMember,
-    approve_proposal,
-    check_undecided,
     propose_exchange_session,
     reject_proposal,
 )
 from models.members.entities import Affiliation
-from models.organisers.authorisation import require_organiser
 
 ORDER = ["title", "start", "place", "description", "send"]
 
@@ -100,30 +96,6 @@ PROPOSAL_FLOW = programme_flow(
 # --- an organiser decides -----------------------------------------------------------------------
 
 
-@action("EA")
-@for_organisers()
-async def on_approve(turn: Turn, code: EventCode) -> None:
-    async with turn.deps.database.transaction() as session:
-        event = await event_by_code(session, code)
-        await approve_proposal(
-            session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock()
-        )
-    await turn.toast(turn.t("Goedgekeurd."))
-    notice = turn.t("✅ Goedgekeurd: de uitwisseling staat nu in de agenda van het netwerk.")
-    await admin_card.show_admin_card(turn, code, notice=notice)
-
-
-@action("ER")
-@for_organisers()
-async def on_reject(turn: Turn, code: EventCode) -> None:
-    async with turn.deps.database.read() as session:
-        await require_organiser(session, turn.member.id)
-        event = await event_by_code(session, code)
-    check_undecided(event)  # the domain's rule, asked before the reason is asked
-    await turn.toast()
-    await dialogs.begin(turn, REJECT_FLOW, "reject_reason", edit.event_values(event))
-
-
 def _reject_header(turn: Turn, dialog: DialogState) -> str:
     event_title = escape(str(dialog.answer("title", "")))
     return turn.t("<b>Voorstel afwijzen:</b> {title}", title=event_title)
@@ -160,6 +132,6 @@ REJECT_FLOW = programme_flow(
     Rules(_reject_header, _no_further_step),
     {"reject_reason": Question(_ask_reason, _take_reason)},
     ended=N_("Het afwijzen is gestopt; het voorstel wacht nog op een besluit."),
-    actions=["ER"],
+    actions=[code_of(admin_card.on_reject)],
     on_stop=edit.on_stop,  # the card again: nothing changed
 )

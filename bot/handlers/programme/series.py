@@ -8,7 +8,7 @@ from datetime import datetime
 
 import when.parsing as when
 from bot import dialogs
-from bot.actions import action
+from bot.actions import code_of
 from bot.context import Turn, escape
 from bot.handlers.programme import admin_card
 from bot.handlers.programme.fields import place_text
@@ -19,7 +19,6 @@ from bot.handlers.programme.steps import (
     Question,
     Rules,
     Screen,
-    begin_for_organisers,
     choice,
     command,
     heading,
@@ -41,11 +40,6 @@ SERIES_KINDS = {
     "dialoog": (EventKind.DIALOOG, Cadence.HALF_YEARLY),
 }
 SERIES_DURATION_MINUTES = 120
-
-
-@action("EZ")
-async def on_new_series(turn: Turn) -> None:
-    await begin_for_organisers(turn, SERIES_FLOW, "series_kind", command="reeks")
 
 
 def _ask_kind(turn: Turn, dialog: DialogState) -> Screen:
@@ -178,7 +172,7 @@ SERIES_FLOW = programme_flow(
         "series_confirm": Question(_ask_confirm, _take_confirm),
     },
     ended=N_("Het plannen van de reeks is gestopt; er is niets opgeslagen."),
-    actions=["EZ"],
+    actions=[code_of(admin_card.on_new_series)],
     commands=["reeks", "series"],
 )
-series_command = command(on_new_series)
+series_command = command(admin_card.on_new_series)
