@@ -74,10 +74,12 @@ from tests.service_process import ServiceProcess  # noqa: E402
 
 RATE = 25.0  # config delivery.rate_per_s (the default), before scaling
 MARKER = "Buurtnieuws"
+APOLOGY = "er ging iets mis"
 SECRET = "bench_scaleout_secret"
 PATH = "/telegram/updates"
 IDLE_S = 5.0  # the talkers alone first: the baseline of interactive latency
 REPLY_TIMEOUT_S = 60.0
+LATE_S = 15.0  # Telegram no longer takes a callback answer after this
 MAX_IN_FLIGHT = DispatcherSettings().max_in_flight
 GOALS = {
     "throughput_fraction": (">=", 0.95),
@@ -193,11 +195,21 @@ class Talker:
     presses: int = 0
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (when, seconds)
 
+    pressed: list[Message] = field(default_factory=list)
+
+    def apologies(self) -> int:
+        """ "Sorry, er ging iets mis" (bot/errors.py): an update that failed, e.g. a tap handled
+        so late that Telegram no longer takes its callback answer."""
+        return sum(APOLOGY in m.content for m in self.person.chat.bot_messages())
+
     def answered_twice(self) -> int:
-        """Replies beyond one per /agenda, callback answers beyond one per press."""
-        extra_replies = len(self.person.chat.bot_messages()) - self.agendas
-        extra_answers = len(self.person.callback_answers) - self.presses
-        return max(0, extra_replies) + max(0, extra_answers)
+        """Replies beyond one per /agenda, callback answers beyond one per tap, cards edited
+        more than once per tap (an apology is no second answer: it is counted apart)."""
+        replies = len(self.person.chat.bot_messages()) - self.apologies()
+        extra_replies = max(0, replies - self.agendas)
+        extra_answers = max(0, len(self.person.callback_answers) - self.presses)
+        extra_edits = sum(max(0, m.edit_count - 1) for m in self.pressed)
+        return extra_replies + extra_answers + extra_edits
 
     async def talk(self, stop: asyncio.Event, seed: int) -> None:
         """/agenda, then open an event from the list; again and again, like a person would."""
@@ -217,6 +229,7 @@ class Talker:
                 started = time.monotonic()
                 press = self.person.press(agenda, rng.choice(events))
                 self.presses += 1
+                self.pressed.append(agenda)
                 try:
                     await press.edit(timeout=REPLY_TIMEOUT_S)
                     self.latencies.append((time.monotonic(), time.monotonic() - started))
@@ -435,6 +448,8 @@ async def measure(
     idle = [s for when, s in (x for t in talkers for x in t.latencies) if when < broadcast_at]
     busy = [s for when, s in (x for t in talkers for x in t.latencies) if when >= broadcast_at]
     twice = sum(t.answered_twice() for t in talkers)
+    apologies = sum(t.apologies() for t in talkers)
+    late = sum(s > LATE_S for s in busy)
     stats = emulator.stats
     print(
         f"broadcast: {len(sent):,} arrived for {len(wanted):,} recipients, outbox "
@@ -449,7 +464,8 @@ async def measure(
         f"interactive: baseline (before the broadcast) {len(idle)} answers, p50 "
         f"{percentile(idle, 50):.3f} s, p95 {percentile(idle, 95):.3f} s; during it "
         f"{len(busy)} answers, p50 {percentile(busy, 50):.3f} s, p95 {percentile(busy, 95):.3f} s, "
-        f"max {max(busy, default=0):.3f} s"
+        f"max {max(busy, default=0):.3f} s; {late} answers later than {LATE_S:g} s, "
+        f"{apologies} apologies, {twice} answered twice"
     )
     print(
         f"emulator: {stats.messages_sent:,} messages, {stats.edits:,} edits, "
