@@ -172,6 +172,9 @@ async def prepare_database(
 class Service:
     config: Config
     clock: Clock = system_clock
+    # How fast the bot sends; None: Telegram's limits, the outbox at ``delivery.rate_per_s``.
+    # (bench/scaleout.py runs instances against a faster emulated Telegram.)
+    send_rates: SendRates | None = None
     database: Database = field(init=False)
     scheduler: AsyncIOScheduler = field(init=False)
     emulator: TelegramEmulator | None = field(init=False, default=None)
@@ -409,7 +412,7 @@ class Service:
         else:
             token, base_url = self.config.telegram.token, self.config.telegram.api_base_url
         # The outbox's bulk sends at the configured rate; replies to people go first.
-        rates = SendRates(bulk_per_s=self.config.delivery.rate_per_s)
+        rates = self.send_rates or SendRates(bulk_per_s=self.config.delivery.rate_per_s)
         # Several instances share one token, so on PostgreSQL they share one budget.
         shared = None if self.database.is_sqlite else SharedSendBudget(self.config.database.url)
         self.bot = build_application(

@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -23,11 +23,16 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    def __init__(self, cwd: Path, env: dict[str, str], *args: str) -> None:
+    def __init__(
+        self, cwd: Path, env: dict[str, str], *args: str, program: Sequence[str] = ()
+    ) -> None:
+        """``buurtagenda *args`` (``run`` without any); ``program``: another command line
+        that starts the service (bench/scaleout.py's scaled instances)."""
         self.cwd = cwd
+        self.program = tuple(program) or (str(BIN / "buurtagenda"),)
         self.port = free_port()
         self.env = {**os.environ, "BUURTAGENDA_HTTP_PORT": str(self.port), **env}
-        self.args = args or ("run",)
+        self.args = args or (() if program else ("run",))
         self.lines: list[str] = []
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -48,7 +53,7 @@ class ServiceProcess:
 
     async def start(self) -> None:
         self._process = await asyncio.create_subprocess_exec(
-            str(BIN / "buurtagenda"),
+            *self.program,
             *self.args,
             cwd=self.cwd,
             env=self.env,
