@@ -10,6 +10,7 @@ Where things are decided:
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
 - ``outbox/``: notifications as data, written in the same transaction as their cause;
 - ``dialogs/``: where a member is in a flow that waits for typed input (one row each);
+- ``themes/``: themes (the organisers' list), the ones a member chose, the ones an event carries;
 - ``inbox/``: Telegram updates received by webhook, stored before they are acknowledged.
 """
 
@@ -27,6 +28,7 @@ from models.networks.entities import Buurt, Network, NetworkKind
 from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
+from models.themes.entities import Theme
 
 __all__ = [
     "Affiliation",
@@ -61,4 +63,5 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "Series",
+    "Theme",
 ]
