@@ -19,15 +19,19 @@ from telegram.ext import ExtBot
 
 from bot.callbacks import CallbackSigner
 from bot.context import escape
-from bot.render import KIND_ICONS, map_link, title
+from bot.render import KIND_ICONS, map_link, short, title
 from i18n.translate import Translator, translator
+from models.alerts.operations import fitting_events_for
+from models.alerts.policy import AlertPreference
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.broadcasts.operations import CANCELLED_REASON
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
-from models.outbox.delivery import Blocked, Permanent, RateLimited, Transient
-from models.outbox.entities import NotificationKind, OutboxMessage
+from models.outbox.delivery import Blocked, NotNeeded, Permanent, RateLimited, Transient
+from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations import operations as registrations
+from models.registrations.allowed import registration_refusal
+from models.themes.operations import event_themes_of, member_themes_of
 
 K = NotificationKind
 Rendered = tuple[str, list[list[InlineKeyboardButton]]]
@@ -58,6 +62,12 @@ class TelegramDelivery:
         context.broadcasts = self.broadcasts
         text, buttons = await render(context)
         try:
+            if context.edit_message_id is not None:  # an alert that grew: its message edited
+                edited = await _edit(
+                    self.bot, member.telegram_id, context.edit_message_id, text, buttons
+                )
+                if edited:
+                    return context.edit_message_id
             if context.attachment is not None:  # a broadcast with a photo or document
                 sent = await _send_file(self.bot, session, member.telegram_id, text, context)
             else:
@@ -108,6 +118,8 @@ class _Context:
         # A broadcast's photo or document: (broadcast id, kind, file name, identity).
         self.attachment: tuple[int, str, str, str] | None = None
         self.broadcasts: dict[int, tuple[float, Any]] = {}
+        # The message to edit instead of sending a new one (an alert that grew).
+        self.edit_message_id: int | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -115,7 +127,10 @@ class _Context:
 
     def headline(self) -> str:
         assert self.event is not None
-        return f"{KIND_ICONS[self.event.kind]} <b>{escape(title(self.t, self.event))}</b>"
+        return self.headline_of(self.event)
+
+    def headline_of(self, event: Event) -> str:
+        return f"{KIND_ICONS[event.kind]} <b>{escape(title(self.t, event))}</b>"
 
     def open_button(self) -> list[InlineKeyboardButton]:
         assert self.event is not None
@@ -268,7 +283,96 @@ async def _digest(c: _Context) -> Rendered:
             if event.updated_at > now - timedelta(days=7) and event.revision > 1:
                 line += " · " + c.t("gewijzigd")
         lines.append(line)
+    if c.member.alert_preference is AlertPreference.DIGEST:
+        new = await fitting_events_for(c.session, c.member, now=now)
+        if new:
+            lines += ["", c.t("<b>🆕 Nieuw voor jou</b>")]
+            for event in new:
+                name = escape(title(c.t, event))
+                lines.append(
+                    f"{KIND_ICONS[event.kind]} <b>{name}</b> · {c.t.moment(event.starts_at)}"
+                )
     return "\n".join(lines), [[c.button(c.t("📅 Agenda"), "ag", 0)]]
+
+
+async def _new_events(c: _Context) -> Rendered:
+    """New events that fit the member (``models.alerts``): one with its card's buttons, several
+    with a button each. A later publication within the window edits the message it joins."""
+    ids = [int(i) for i in c.payload.get("event_ids", [])]
+    found = {
+        e.id: e for e in (await c.session.scalars(select(Event).where(Event.id.in_(ids)))).all()
+    }
+    now = c.message.due_at
+    events = [
+        found[i]
+        for i in dict.fromkeys(ids)
+        if i in found and found[i].is_published and found[i].starts_at > now
+    ]
+    if not events:
+        raise NotNeeded("no longer news: cancelled or begun")
+    edit_of = c.payload.get("edit_of")
+    if edit_of is not None:
+        head = await c.session.get(OutboxMessage, int(edit_of))
+        if head is not None and head.status is DeliveryStatus.SENDING:
+            raise Transient("the message to edit is still on its way")
+        if head is not None and head.status is DeliveryStatus.SENT:
+            c.edit_message_id = head.telegram_message_id
+    settings = [c.button(c.t("🔔 Meldingen instellen"), "AL")]
+    if len(events) == 1:
+        event = events[0]
+        lines = [
+            c.t("🆕 Nieuw in de agenda: {event}", event=c.headline_of(event)),
+            f"🗓 {c.t.span_in_text(event.starts_at, event.ends_at)}",
+        ]
+        if event.location:
+            lines.append(f"📍 {escape(event.location)}")
+        lines += await _why(c, [event])
+        rows = []
+        if registration_refusal(event, now) is None:
+            rows.append([c.button(c.t("✅ Aanmelden"), "rg", event.public_code, 1)])
+        rows += [[c.button(c.t("Bekijk de bijeenkomst"), "ev", event.public_code)], settings]
+        return "\n".join(lines), rows
+    lines = [c.t("🆕 Nieuw in de agenda:")]
+    for event in events:
+        lines.append(f"{c.headline_of(event)} · {c.t.moment(event.starts_at)}")
+    lines += await _why(c, events)
+    rows = [
+        [c.button(f"{KIND_ICONS[event.kind]} {short(title(c.t, event))}", "ev", event.public_code)]
+        for event in events
+    ]
+    return "\n".join(lines), [*rows, settings]
+
+
+async def _why(c: _Context, events: list[Event]) -> list[str]:
+    """The themes these events carry that the member chose: why they hear of them."""
+    mine = {t.id for t in await member_themes_of(c.session, c.member.id)}
+    shared: dict[int, str] = {}
+    for event in events:
+        for theme in await event_themes_of(c.session, event.id):
+            if theme.id in mine:
+                shared[theme.id] = theme.label(c.member.language.value)
+    if not shared:
+        return []
+    return ["", c.t("Over: {themes}", themes=escape(", ".join(shared.values())))]
+
+
+async def _edit(
+    bot: Bot, chat_id: int, message_id: int, text: str, buttons: list[list[InlineKeyboardButton]]
+) -> bool:
+    """Edit a sent message; False when Telegram will not (gone, too old): send a new one then."""
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            **_bulk(bot),
+        )
+    except BadRequest as error:
+        return "not modified" in str(error).lower()
+    return True
 
 
 async def _proposal_decided(c: _Context) -> Rendered:
@@ -398,4 +502,5 @@ _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = 
     K.BROADCAST: _broadcast,
     K.PROPOSAL_DECIDED: _proposal_decided,
     K.IDEA_PLANNED: _idea_planned,
+    K.NEW_EVENTS: _new_events,
 }

@@ -192,7 +192,12 @@ async def apply_import(
     for planned in plan.create:
         assert planned.draft is not None
         event = await create_event(
-            session, draft=planned.draft, actor_id=actor_id, now=now, publish=planned.publish
+            session,
+            draft=planned.draft,
+            actor_id=actor_id,
+            now=now,
+            publish=planned.publish,
+            quiet_hours=policy.reminders,
         )
         event.source_uid = planned.uid
         result.created += 1
@@ -210,7 +215,13 @@ async def apply_import(
             )
             result.notifications += notifications
         if any(c.name == "status" for c in planned.changes):
-            await publish_event(session, event_id=planned.event_id, actor_id=actor_id, now=now)
+            await publish_event(
+                session,
+                event_id=planned.event_id,
+                actor_id=actor_id,
+                now=now,
+                quiet_hours=policy.reminders,
+            )
         result.changed += 1
     for planned in plan.cancel:
         assert planned.event_id is not None

@@ -224,6 +224,18 @@ async def toggle_member_theme(session: AsyncSession, *, member_id: int, theme_id
     return True
 
 
+async def attach_event_themes(
+    session: AsyncSession, *, event_id: int, theme_ids: Iterable[int]
+) -> None:
+    """Give a new event its themes (active ones), in the transaction that creates it (whose
+    operation checked the organiser and writes the audit entry)."""
+    ids = await _active_ids(session, theme_ids)
+    if ids:
+        await session.execute(
+            insert(event_themes), [{"event_id": event_id, "theme_id": i} for i in ids]
+        )
+
+
 async def event_themes_of(session: AsyncSession, event_id: int) -> list[Theme]:
     query = select(Theme).join(event_themes, event_themes.c.theme_id == Theme.id)
     query = query.where(event_themes.c.event_id == event_id)

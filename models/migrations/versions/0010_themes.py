@@ -1,4 +1,4 @@
-"""themes: the organisers' list, chosen by members, carried by events
+"""themes: the organisers' list, chosen by members, carried by events; alert preferences
 
 Revision ID: 0010
 Revises: 0008
@@ -72,8 +72,47 @@ def upgrade() -> None:
     with op.batch_alter_table("event_themes", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_event_themes_theme_id"), ["theme_id"], unique=False)
 
+    op.create_table(
+        "member_followed_kinds",
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "masterclass",
+                "dialoog",
+                "uitwisseling",
+                "workshop",
+                name="eventkind",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_member_followed_kinds_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("member_id", "kind", name=op.f("pk_member_followed_kinds")),
+    )
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "alert_preference",
+                sa.Enum(
+                    "now", "digest", "off", name="alertpreference", native_enum=False, length=24
+                ),
+                server_default="now",
+                nullable=False,
+            )
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_column("alert_preference")
+    op.drop_table("member_followed_kinds")
     with op.batch_alter_table("event_themes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_themes_theme_id"))
 
