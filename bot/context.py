@@ -100,7 +100,6 @@ class BotDeps:
     flood: FloodGuard = field(default_factory=FloodGuard)
     members: RecentMembers = field(default_factory=RecentMembers)
 
-
     def start_link(self, bot_username: str | None, payload: str) -> str | None:
         """Where "/start <payload>" is one tap away: t.me with a real bot, else the sandbox."""
         sandbox_url = self.public_url if self.sandbox else None

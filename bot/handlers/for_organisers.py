@@ -40,6 +40,7 @@ MINE = Way(N_("🙋 Mijn aanmeldingen"), "my")
 IDEAS = Way(N_("💡 Ideeën"), "IM")
 QUESTION = Way(N_("🗣 Een vraag insturen"), "IG")
 CALENDAR = Way(N_("📅 Zet in je agenda"), "zf")
+SETTINGS = Way(N_("⚙️ Instellingen"), "st")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,14 @@ FOR_ORGANISERS: dict[str, ForOrganisers] = {
             "alles erin en blijft het bij."
         ),
         (CALENDAR, AGENDA),
+    ),
+    "themas": ForOrganisers(
+        N_(
+            "Met /themas houden organisatoren de lijst met thema's bij: toevoegen, hernoemen "
+            "en niet meer aanbieden."
+        ),
+        N_("Welke thema's je zelf wilt volgen, kies je in /instellingen."),
+        (SETTINGS,),
     ),
     "organisatoren": ForOrganisers(
         N_("Met /organisatoren nodigen beheerders nieuwe organisatoren uit."),

@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from bot import dialogs
 from bot.actions import EventCode, action
 from bot.context import Buttons, Turn, begin_turn, escape
+from bot.handlers.interests import ask_after_onboarding
 from bot.menus import refresh_command_menu
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
@@ -239,10 +240,7 @@ async def _after_onboarding(turn: Turn, then: str | None, greeting: str) -> None
 
         await show_event(turn, then)
         return
-    await turn.show(
-        greeting + "\n" + turn.t("Bekijk het programma en meld je aan via de agenda."),
-        main_menu(turn),
-    )
+    await ask_after_onboarding(turn, greeting)  # "Waar wil je over horen?" (skippable)
 
 
 # "Van welk buurtnetwerk ben je?": open from the question until a network or a role is chosen.

@@ -249,7 +249,6 @@ async def accept_from_deep_link(turn: Turn, secret: str) -> None:
     else:
         turn.member = change.member
         if change.changed:
-
             await refresh_command_menu(turn.context.application, change.member)
             await turn.say(
                 t(

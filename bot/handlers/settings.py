@@ -1,4 +1,4 @@
-"""/instellingen: language, network, reminders and the weekly digest."""
+"""/instellingen: language, network, reminders, the weekly digest, themes and alerts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 from bot.actions import action
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.calendar import show_feed
+from bot.handlers.interests import SETTINGS, show_alert_settings, show_my_themes, summary_lines
 from bot.handlers.privacy import show_privacy
 from bot.render import AFFILIATION_LABELS
 from i18n.translate import N_
@@ -48,6 +49,7 @@ async def show_settings(turn: Turn) -> None:
             t("Buurtnetwerk of rol: {network}", network=escape(where)),
             t("Herinneringen: {choice}", choice=t(PREFERENCE_LABELS[member.reminder_preference])),
             t("Weekoverzicht op maandag: {choice}", choice=t("aan") if member.digest else t("uit")),
+            *await summary_lines(turn),
         ]
     )
     await turn.toast()
@@ -63,6 +65,10 @@ async def show_settings(turn: Turn) -> None:
                 )
             ],
             [turn.button(t("⏰ Herinneringen kiezen"), ask_reminders)],
+            [
+                turn.button(t("🏷 Thema's kiezen"), show_my_themes, SETTINGS),
+                turn.button(t("🔔 Nieuwe bijeenkomsten"), show_alert_settings),
+            ],
             [turn.button(t("📲 Zet de agenda in je telefoon"), show_feed)],
             [
                 turn.button(
