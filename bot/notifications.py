@@ -31,7 +31,8 @@ from models.outbox.delivery import Blocked, NotNeeded, Permanent, RateLimited, T
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations import operations as registrations
 from models.registrations.allowed import registration_refusal
-from models.themes.operations import event_themes_of, member_themes_of
+from models.themes.entities import Theme, member_themes
+from models.themes.operations import event_themes_of
 
 K = NotificationKind
 Rendered = tuple[str, list[list[InlineKeyboardButton]]]
@@ -48,6 +49,7 @@ class TelegramDelivery:
         self.signer = signer
         self.timezone = timezone
         self.broadcasts: dict[int, tuple[float, Any]] = {}  # see ``_broadcast``
+        self.alert_events: dict[tuple[int, ...], tuple[float, Any]] = {}  # see ``_alert_events``
 
     async def deliver(
         self, session: AsyncSession, message: OutboxMessage, member: Member
@@ -60,6 +62,7 @@ class TelegramDelivery:
         render = _RENDERERS[message.kind]
         context = _Context(t, member, event, message, session, self._button_for(member))
         context.broadcasts = self.broadcasts
+        context.alert_events = self.alert_events
         text, buttons = await render(context)
         try:
             if context.edit_message_id is not None:  # an alert that grew: its message edited
@@ -118,6 +121,7 @@ class _Context:
         # A broadcast's photo or document: (broadcast id, kind, file name, identity).
         self.attachment: tuple[int, str, str, str] | None = None
         self.broadcasts: dict[int, tuple[float, Any]] = {}
+        self.alert_events: dict[tuple[int, ...], tuple[float, Any]] = {}
         # The message to edit instead of sending a new one (an alert that grew).
         self.edit_message_id: int | None = None
 
@@ -299,9 +303,7 @@ async def _new_events(c: _Context) -> Rendered:
     """New events that fit the member (``models.alerts``): one with its card's buttons, several
     with a button each. A later publication within the window edits the message it joins."""
     ids = [int(i) for i in c.payload.get("event_ids", [])]
-    found = {
-        e.id: e for e in (await c.session.scalars(select(Event).where(Event.id.in_(ids)))).all()
-    }
+    found, themes_of = await _alert_events(c, ids)
     now = c.message.due_at
     events = [
         found[i]
@@ -326,7 +328,7 @@ async def _new_events(c: _Context) -> Rendered:
         ]
         if event.location:
             lines.append(f"📍 {escape(event.location)}")
-        lines += await _why(c, [event])
+        lines += await _why(c, [event], themes_of)
         rows = []
         if registration_refusal(event, now) is None:
             rows.append([c.button(c.t("✅ Aanmelden"), "rg", event.public_code, 1)])
@@ -335,7 +337,7 @@ async def _new_events(c: _Context) -> Rendered:
     lines = [c.t("🆕 Nieuw in de agenda:")]
     for event in events:
         lines.append(f"{c.headline_of(event)} · {c.t.moment(event.starts_at)}")
-    lines += await _why(c, events)
+    lines += await _why(c, events, themes_of)
     rows = [
         [c.button(f"{KIND_ICONS[event.kind]} {short(title(c.t, event))}", "ev", event.public_code)]
         for event in events
@@ -343,14 +345,40 @@ async def _new_events(c: _Context) -> Rendered:
     return "\n".join(lines), [*rows, settings]
 
 
-async def _why(c: _Context, events: list[Event]) -> list[str]:
+ThemesOf = dict[int, list[Theme]]
+
+
+async def _alert_events(c: _Context, ids: list[int]) -> tuple[dict[int, Event], ThemesOf]:
+    """The events of an alert and their themes. One publication means thousands of alerts with
+    the same few events: read once a second at most (as a broadcast's row)."""
+    key = tuple(sorted(set(ids)))
+    cached = c.alert_events.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]  # type: ignore[no-any-return]
+    found = {
+        e.id: e for e in (await c.session.scalars(select(Event).where(Event.id.in_(ids)))).all()
+    }
+    themes_of = {event_id: await event_themes_of(c.session, event_id) for event_id in found}
+    if len(c.alert_events) > 16:
+        c.alert_events.clear()
+    c.alert_events[key] = (time.monotonic() + 1.0, (found, themes_of))
+    return found, themes_of
+
+
+async def _why(c: _Context, events: list[Event], themes_of: ThemesOf) -> list[str]:
     """The themes these events carry that the member chose: why they hear of them."""
-    mine = {t.id for t in await member_themes_of(c.session, c.member.id)}
-    shared: dict[int, str] = {}
-    for event in events:
-        for theme in await event_themes_of(c.session, event.id):
-            if theme.id in mine:
-                shared[theme.id] = theme.label(c.member.language.value)
+    carried = {theme.id: theme for event in events for theme in themes_of.get(event.id, [])}
+    if not carried:
+        return []
+    mine = set(
+        (
+            await c.session.scalars(
+                select(member_themes.c.theme_id).where(member_themes.c.member_id == c.member.id)
+            )
+        ).all()
+    )
+    language = c.member.language.value
+    shared = {i: theme.label(language) for i, theme in carried.items() if i in mine}
     if not shared:
         return []
     return ["", c.t("Over: {themes}", themes=escape(", ".join(shared.values())))]
