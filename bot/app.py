@@ -33,6 +33,7 @@ from bot.handlers import (
     agenda,
     attendance,
     broadcasts,
+    event_themes,  # noqa: F401  (buttons only: the admin card's "🏷 Thema's")
     fallback,
     feedback,
     ideas,

@@ -27,7 +27,11 @@ async def themes_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @action("TA")
-async def show_theme_list(turn: Turn, notice: str = "") -> None:
+async def show_theme_list(turn: Turn) -> None:
+    await _show_list(turn)
+
+
+async def _show_list(turn: Turn, notice: str = "") -> None:
     t = turn.t
     await dialogs.leave(turn)
     async with turn.deps.database.read() as session:
@@ -182,7 +186,7 @@ async def _save(turn: Turn, dialog: DialogState, name_en: str) -> None:
         if moved is not None:
             await _ask_name(turn, moved, turn.refusal(error))
         return
-    await show_theme_list(turn, turn.t("Opgeslagen: {name}", name=escape(theme.name)))
+    await _show_list(turn, turn.t("Opgeslagen: {name}", name=escape(theme.name)))
 
 
 THEME = dialogs.register(

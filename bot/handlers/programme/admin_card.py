@@ -23,6 +23,7 @@ from models.events.operations import EventDraft, event_by_code, publish_event
 from models.events.queries import EventOverview, event_overview, programme_events
 from models.members.entities import Member
 from models.organisers.authorisation import require_organiser
+from models.themes.operations import event_themes_of
 
 PER_PAGE = 6
 STATUS_LABELS = {
@@ -110,6 +111,7 @@ async def show_admin_card(turn: Turn, code: str, *, notice: str = "") -> None:
             session, event=event, member=turn.member, now=now, policy=turn.deps.policy
         )
         proposer = await session.get(Member, event.proposed_by_id) if event.proposed_by_id else None
+        carried = await event_themes_of(session, event.id)
     lines = [t(STATUS_LABELS[event.status])]
     if proposer is not None and event.status is EventStatus.PROPOSED:
         network = proposer.network.name if proposer.network else ""
@@ -121,6 +123,8 @@ async def show_admin_card(turn: Turn, code: str, *, notice: str = "") -> None:
             )
         )
     lines += ["", event_text(t, overview)]
+    if carried:
+        lines.append("🏷 " + escape(", ".join(theme.name for theme in carried)))
     share = fair_share_line(turn, event)
     if share:
         lines.append(share)
@@ -151,6 +155,8 @@ def _admin_buttons(turn: Turn, event: Event, *, started: bool) -> Buttons:
             )
         else:
             rows.append([turn.button(t("✖ Annuleren"), edit.on_cancel, code)])
+    if not event.is_cancelled:
+        rows.append([turn.button(t("🏷 Thema's"), "EK", code)])  # bot/handlers/event_themes.py
     if event.status is EventStatus.PUBLISHED or event.is_cancelled:
         rows.append([turn.button(t("👥 Deelnemers"), "CL", code)])
     rows.append([turn.button(t("◀ Programma"), show_programme, 0)])
@@ -182,7 +188,11 @@ async def on_publish(turn: Turn, code: EventCode) -> None:
     async with turn.deps.database.transaction() as session:
         event = await event_by_code(session, code)
         await publish_event(
-            session, event_id=event.id, actor_id=turn.member.id, now=turn.deps.clock()
+            session,
+            event_id=event.id,
+            actor_id=turn.member.id,
+            now=turn.deps.clock(),
+            quiet_hours=turn.deps.policy.reminders,
         )
     notice = turn.t("📣 Gepubliceerd! Iedereen ziet de bijeenkomst nu in /agenda.")
     await turn.toast(turn.t("Gepubliceerd."))

@@ -106,7 +106,11 @@ async def on_approve(turn: Turn, code: EventCode) -> None:
     async with turn.deps.database.transaction() as session:
         event = await event_by_code(session, code)
         await approve_proposal(
-            session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock()
+            session,
+            actor_id=turn.member.id,
+            event_id=event.id,
+            now=turn.deps.clock(),
+            quiet_hours=turn.deps.policy.reminders,
         )
     await turn.toast(turn.t("Goedgekeurd."))
     notice = turn.t("✅ Goedgekeurd: de uitwisseling staat nu in de agenda van het netwerk.")
