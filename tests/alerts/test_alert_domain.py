@@ -245,3 +245,40 @@ async def test_a_broadcast_to_a_theme_within_networks(db):
     assert everyone_wonen == [both.id, theme_only.id]
     assert wyck_wonen == [both.id]
     assert len(both_networks) == 3
+
+
+IMPORTED = """
+[[bijeenkomst]]
+uid = "wonen-2027"
+soort = "masterclass"
+titel = "Wonen in de wijk"
+begin = 2027-04-01T19:30:00
+duur = 120
+themas = ["wonen", "Omgevingswet"]
+"""
+
+
+async def test_an_imported_event_carries_its_themas_and_alerts(db, policy):
+    from models.programme.importer import apply_import, plan_import
+    from models.programme.toml_schema import ProgrammeError
+
+    anna = await make_member(db)
+    wonen = await _theme(db, "wonen")
+    async with db.transaction() as session:
+        await themes.set_member_themes(session, member_id=anna.id, theme_ids=[wonen.id])
+        plan = await plan_import(session, IMPORTED, T0)
+        await apply_import(session, plan, actor_id=None, now=T0, policy=policy)
+    async with db.read() as session:
+        event_id = plan.create[0].event_id or (await _alerts(db))[0].event_id
+        carried = [t.slug for t in await themes.event_themes_of(session, event_id)]
+    assert carried == ["wonen", "omgevingswet"]
+    assert [row.member_id for row in await _alerts(db)] == [anna.id]
+    try:
+        async with db.read() as session:
+            await plan_import(
+                session, IMPORTED.replace("wonen-2027", "x").replace('"wonen"', '"voetbal"'), T0
+            )
+    except ProgrammeError as error:
+        assert "onbekend thema" in str(error)
+    else:
+        raise AssertionError("an unknown theme was accepted")
