@@ -43,6 +43,7 @@ from bot.handlers import (
     programme,
     roles,
     settings,
+    themes,
 )
 from bot.menus import on_turn as refresh_menu_of_new_admin
 from bot.menus import publish_command_menus
@@ -174,6 +175,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["ikbenerbij", "checkin"], attendance.check_in_command),
         (["organisatoren", "organisers"], roles.organisers_command),
         (["importeer", "import"], roles.import_command),
+        (["themas", "themes"], themes.themes_command),
         (["exporteer", "export"], roles.export_command),
         (["bericht", "announce"], broadcasts.new_broadcast),
     ]

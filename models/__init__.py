@@ -10,9 +10,13 @@ Where things are decided:
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
 - ``outbox/``: notifications as data, written in the same transaction as their cause;
 - ``dialogs/``: where a member is in a flow that waits for typed input (one row each);
+- ``alerts/``: who a newly published event fits, and the alert that tells them;
+- ``themes/``: themes (the organisers' list), the ones a member chose, the ones an event carries;
 - ``inbox/``: Telegram updates received by webhook, stored before they are acknowledged.
 """
 
+from models.alerts.entities import member_followed_kinds
+from models.alerts.policy import AlertPreference
 from models.base import Base
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.dialogs.entities import Dialog
@@ -28,9 +32,11 @@ from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
 from models.send_budget import send_budget
+from models.themes.entities import Theme
 
 __all__ = [
     "Affiliation",
+    "AlertPreference",
     "AuditEntry",
     "Base",
     "Broadcast",
@@ -62,5 +68,7 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "Series",
+    "Theme",
+    "member_followed_kinds",
     "send_budget",
 ]

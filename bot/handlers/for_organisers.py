@@ -24,6 +24,7 @@ from bot.handlers.calendar import show_feed
 from bot.handlers.ideas.propose import show_menu
 from bot.handlers.ideas.questions import on_my_dialogues
 from bot.handlers.mine import show_mine
+from bot.handlers.settings import show_settings
 from i18n.translate import N_
 from models.errors import NotAllowed
 from models.organisers.authorisation import require_organiser
@@ -46,6 +47,7 @@ MINE = Way(N_("🙋 Mijn aanmeldingen"), show_mine)
 IDEAS = Way(N_("💡 Ideeën"), show_menu)
 QUESTION = Way(N_("🗣 Een vraag insturen"), on_my_dialogues)
 CALENDAR = Way(N_("📅 Zet in je agenda"), show_feed)
+SETTINGS = Way(N_("⚙️ Instellingen"), show_settings)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,14 @@ FOR_ORGANISERS: dict[str, ForOrganisers] = {
             "alles erin en blijft het bij."
         ),
         (CALENDAR, AGENDA),
+    ),
+    "themas": ForOrganisers(
+        N_(
+            "Met /themas houden organisatoren de lijst met thema's bij: toevoegen, hernoemen "
+            "en niet meer aanbieden."
+        ),
+        N_("Welke thema's je zelf wilt volgen, kies je in /instellingen."),
+        (SETTINGS,),
     ),
     "organisatoren": ForOrganisers(
         N_("Met /organisatoren nodigen beheerders nieuwe organisatoren uit."),

@@ -38,6 +38,13 @@ async def show_privacy(turn: Turn) -> None:
             "gemeente Maastricht en Trajekt.\n\n"
             "/mijngegevens stuurt je alles wat we over je bewaren.\n"
             "/vergeetmij wist je gegevens; je aanmeldingen tellen dan anoniem mee."
+        )
+        + "\n\n"
+        + t(
+            "Kies je thema's of soorten bijeenkomsten, dan bewaren we die keuze en hoe je over "
+            "nieuwe bijeenkomsten wilt horen (meteen, in het weekoverzicht of niet), zodat je "
+            "alleen hoort wat bij je past. Ook die staan in /mijngegevens en gaan weg met "
+            "/vergeetmij."
         ),
         [
             [turn.button(t("📄 Stuur mijn gegevens"), send_my_data)],

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.alerts.operations import followed_kinds
 from models.dialogs.entities import Dialog, DialogState
 from models.dialogs.operations import COLUMNS as DIALOG_COLUMNS
 from models.dialogs.operations import state_from_row, stored_dialog
@@ -22,6 +23,7 @@ from models.outbox.entities import OutboxMessage
 from models.registrations import operations as registrations
 from models.registrations.entities import ACTIVE, Registration, RegistrationChange
 from models.registrations.policy import RegistrationPolicy
+from models.themes.operations import member_themes_of
 
 DISPLAY_NAME_MAX = 128
 
@@ -179,6 +181,8 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
         )
     ).all()
     feed = await session.scalar(select(FeedToken).where(FeedToken.member_id == member_id))
+    themes = await member_themes_of(session, member_id)
+    kinds = await followed_kinds(session, member_id)
     dialog = await stored_dialog(session, member_id=member_id)
     return {
         "member": {
@@ -190,6 +194,11 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             "role": member.role.value,
             "reachable": member.reachable,
             "created_at": member.created_at.isoformat(),
+            # What they want to hear about, and how (``/instellingen``).
+            "themes": [theme.name for theme in themes],
+            "followed_kinds": [kind.value for kind in kinds],
+            "new_event_alerts": member.alert_preference.value,
+            "weekly_digest": member.digest,
         },
         "registrations": [
             {

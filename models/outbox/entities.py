@@ -30,6 +30,9 @@ class NotificationKind(enum.StrEnum):
     BROADCAST = "broadcast"
     PROPOSAL_DECIDED = "proposal_decided"  # payload: {"approved": bool, "reason": str | None}
     IDEA_PLANNED = "idea_planned"  # payload: {"idea_title": str}; event_id: the new event
+    # New events that fit the member; payload: {"event_ids": [...], "since": iso, "edit_of":
+    # the row whose message this one edits, or absent}; event_id: the first of them.
+    NEW_EVENTS = "new_events"
 
 
 class DeliveryStatus(enum.StrEnum):
