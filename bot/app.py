@@ -33,6 +33,7 @@ from bot.handlers import (
     agenda,
     attendance,
     broadcasts,
+    contact,
     fallback,
     feedback,
     ideas,
@@ -169,6 +170,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["importeer", "import"], roles.import_command),
         (["exporteer", "export"], roles.export_command),
         (["bericht", "announce"], broadcasts.new_broadcast),
+        (["contact"], contact.contact),
+        (["contactpersonen", "contacts"], contact.contact_persons_command),
+        (["vragenlijst", "openquestions"], contact.open_questions_command),
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))

@@ -399,3 +399,21 @@ _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = 
     K.PROPOSAL_DECIDED: _proposal_decided,
     K.IDEA_PLANNED: _idea_planned,
 }
+
+
+# A feature's own notices are rendered next to its handlers and registered here (the contact
+# point's: ``bot/handlers/contact/notices.py``). ``NoticeContext`` is what a renderer gets.
+NoticeContext = _Context
+Renderer = Callable[[_Context], Awaitable[Rendered]]
+
+
+def renders(kind: NotificationKind) -> Callable[[Renderer], Renderer]:
+    """Register the renderer of ``kind`` (once)."""
+
+    def register(renderer: Renderer) -> Renderer:
+        if kind in _RENDERERS:
+            raise ValueError(f"two renderers for {kind}")
+        _RENDERERS[kind] = renderer
+        return renderer
+
+    return register

@@ -10,6 +10,7 @@ Where things are decided:
 - ``networks/``: the buurten and buurtnetwerken of Maastricht (reference data);
 - ``outbox/``: notifications as data, written in the same transaction as their cause;
 - ``dialogs/``: where a member is in a flow that waits for typed input (one row each);
+- ``questions/``: the contact point: questions, their threads, the contact persons, reminders;
 - ``themes/``: themes (the organisers' list), the ones a member chose, the ones an event carries;
 - ``inbox/``: Telegram updates received by webhook, stored before they are acknowledged.
 """
@@ -27,6 +28,7 @@ from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
 from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from models.questions.entities import ContactPerson, Question, QuestionMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
 from models.themes.entities import Theme
 
@@ -38,6 +40,7 @@ __all__ = [
     "BroadcastStatus",
     "Buurt",
     "Cadence",
+    "ContactPerson",
     "DeliveryStatus",
     "Dialog",
     "DialogueQuestion",
@@ -58,6 +61,8 @@ __all__ = [
     "NotificationKind",
     "OrganiserInvitation",
     "OutboxMessage",
+    "Question",
+    "QuestionMessage",
     "Registration",
     "RegistrationChange",
     "RegistrationStatus",
