@@ -266,3 +266,17 @@ async def test_response_times_in_the_participation_report(world: World) -> None:
     shown = await press(olga, report, "Dit jaar").edit()
     assert "Tijd tot een eerste antwoord" in shown.content
     assert "Wonen: 2 vragen, mediaan 2 u, p90 3 u" in shown.content
+
+
+async def test_privacy_describes_questions_exports_and_forgets_them(world: World) -> None:
+    await admin(world)
+    anouk = await person(world, "Anouk")
+    await ask_question(anouk, "Zonder thema", "Wie beheert het buurthuis?")
+    assert "Vragen aan de contactpersonen" in (await anouk.ask("/privacy")).content
+    document = await anouk.send("/mijngegevens").reply(lambda m: m.document is not None)
+    assert document.document is not None
+    assert "Wie beheert het buurthuis?" in document.document.data.decode()
+    confirm = await anouk.ask("/vergeetmij")
+    await press(anouk, confirm, "Ja, wis").edit()
+    async with world.db.read() as session:
+        assert (await session.scalars(select(Question))).all() == []  # not answered: gone
