@@ -40,6 +40,7 @@ MINE = Way(N_("🙋 Mijn aanmeldingen"), "my")
 IDEAS = Way(N_("💡 Ideeën"), "IM")
 QUESTION = Way(N_("🗣 Een vraag insturen"), "IG")
 CALENDAR = Way(N_("📅 Zet in je agenda"), "zf")
+CONTACT = Way(N_("📬 Contactpersonen"), "Qk")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,19 @@ FOR_ORGANISERS: dict[str, ForOrganisers] = {
             "alles erin en blijft het bij."
         ),
         (CALENDAR, AGENDA),
+    ),
+    "contactpersonen": ForOrganisers(
+        N_(
+            "Met /contactpersonen worden organisatoren vaste contactpersoon voor een thema of "
+            "een buurtnetwerk."
+        ),
+        N_("Wie de contactpersonen zijn, en een vraag aan hen stellen: dat kan met /contact."),
+        (CONTACT,),
+    ),
+    "vragenlijst": ForOrganisers(
+        N_("Met /vragenlijst zien contactpersonen de vragen die op hun antwoord wachten."),
+        N_("Je eigen vragen en hoe het ermee staat, zie je bij /contact en in /mijn."),
+        (CONTACT,),
     ),
     "organisatoren": ForOrganisers(
         N_("Met /organisatoren nodigen beheerders nieuwe organisatoren uit."),

@@ -1,6 +1,6 @@
 """For organisers: /contactpersonen (take or leave a theme or a network as its fixed contact
 person) and /vragenlijst (the questions waiting for me, the one waiting longest first; an admin
-sees all of them). A member who types either gets /contact instead."""
+sees all of them). A member who types either hears what it is for, and is shown /contact."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from telegram.ext import ContextTypes
 
 from bot.actions import action
 from bot.context import Buttons, Turn, begin_turn, escape
-from bot.handlers.contact.ask import show_contact
 from bot.handlers.contact.common import theme_name, waited
 from bot.handlers.contact.thread import show_thread
 from bot.handlers.for_organisers import organisers_only
@@ -23,7 +22,7 @@ NETWORKS_PER_PAGE = 10
 OPEN_SHOWN = 20
 
 
-@organisers_only("contactpersonen", otherwise=show_contact)
+@organisers_only("contactpersonen")
 async def contact_persons_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_my_contact_roles(await begin_turn(update, context))
 
@@ -138,7 +137,7 @@ async def on_toggle_network(turn: Turn, network_id: int, page: int) -> None:
     await show_networks(turn, page)
 
 
-@organisers_only("vragenlijst", otherwise=show_contact)
+@organisers_only("vragenlijst")
 async def open_questions_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show_open_questions(await begin_turn(update, context))
 
