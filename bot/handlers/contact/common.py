@@ -73,4 +73,4 @@ def thread_text(t: Translator, thread: Thread) -> str:
             shown.append("…")
             break
         shown.append(entry)
-    return "\n".join(lines) + "\n\n".join(reversed(shown))
+    return "\n".join(lines) + "\n" + "\n\n".join(reversed(shown))
