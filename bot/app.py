@@ -33,6 +33,8 @@ from bot.handlers import (
     agenda,
     attendance,
     broadcasts,
+    contact,
+    contact_persons,
     fallback,
     feedback,
     home,
@@ -178,6 +180,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["themas", "themes"], themes.themes_command),
         (["exporteer", "export"], roles.export_command),
         (["bericht", "announce"], broadcasts.new_broadcast),
+        (["contact"], contact.contact),
+        (["contactpersonen", "contacts"], contact_persons.contact_persons_command),
+        (["vragenlijst", "openquestions"], contact_persons.open_questions_command),
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))

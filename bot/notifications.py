@@ -30,6 +30,7 @@ from bot.handlers.agenda import (
     on_waitlist,
     show_agenda,
 )
+from bot.handlers.contact import notices as contact_notices
 from bot.handlers.feedback import on_acknowledged, on_rating
 from bot.handlers.settings import show_alert_settings
 from bot.render import KIND_ICONS, map_link, short, title
@@ -551,3 +552,9 @@ _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = 
     K.IDEA_PLANNED: _idea_planned,
     K.NEW_EVENTS: _new_events,
 }
+
+
+# A feature's own notices are rendered next to its handlers, with their buttons (the contact
+# point's: ``bot/handlers/contact/notices.py``). ``NoticeContext`` is what a renderer gets.
+NoticeContext = _Context
+_RENDERERS.update(contact_notices.RENDERERS)

@@ -11,6 +11,7 @@ Where things are decided:
 - ``outbox/``: notifications as data, written in the same transaction as their cause;
 - ``dialogs/``: where a member is in a flow that waits for typed input (one row each);
 - ``alerts/``: who a newly published event fits, and the alert that tells them;
+- ``questions/``: the contact point: questions, their threads, the contact persons, reminders;
 - ``themes/``: themes (the organisers' list), the ones a member chose, the ones an event carries;
 - ``inbox/``: Telegram updates received by webhook, stored before they are acknowledged.
 """
@@ -30,6 +31,7 @@ from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Buurt, Network, NetworkKind
 from models.organisers.entities import AuditEntry, OrganiserInvitation
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
+from models.questions.entities import ContactPerson, Question, QuestionMessage
 from models.registrations.entities import Registration, RegistrationChange, RegistrationStatus
 from models.send_budget import send_budget
 from models.themes.entities import Theme
@@ -43,6 +45,7 @@ __all__ = [
     "BroadcastStatus",
     "Buurt",
     "Cadence",
+    "ContactPerson",
     "DeliveryStatus",
     "Dialog",
     "DialogueQuestion",
@@ -63,6 +66,8 @@ __all__ = [
     "NotificationKind",
     "OrganiserInvitation",
     "OutboxMessage",
+    "Question",
+    "QuestionMessage",
     "Registration",
     "RegistrationChange",
     "RegistrationStatus",

@@ -20,6 +20,7 @@ from models.ideas.entities import DialogueQuestion, Idea, IdeaVote
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Network
 from models.outbox.entities import OutboxMessage
+from models.questions.privacy import export_questions, forget_questions
 from models.registrations import operations as registrations
 from models.registrations.entities import ACTIVE, Registration, RegistrationChange
 from models.registrations.policy import RegistrationPolicy
@@ -184,6 +185,7 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
     themes = await member_themes_of(session, member_id)
     kinds = await followed_kinds(session, member_id)
     dialog = await stored_dialog(session, member_id=member_id)
+    contact_point = await export_questions(session, member_id=member_id)
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -246,6 +248,8 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             }
             for q in questions
         ],
+        # Questions to the contact point with their threads; what they are contact person for.
+        **contact_point,
         "proposals": [
             {"title": e.title, "status": e.status.value, "starts_at": e.starts_at.isoformat()}
             for e in proposals
@@ -304,6 +308,7 @@ async def forget_member(
             reason="forgotten",
         )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.member_id == member_id))
+    await forget_questions(session, member_id=member_id)  # answered ones stay as timings
     result = await session.execute(
         update(Registration).where(Registration.member_id == member_id).values(member_id=None)
     )
