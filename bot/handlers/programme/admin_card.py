@@ -328,7 +328,7 @@ async def show_event_themes(turn: Turn, code: EventCode) -> None:
         for theme in offered
     ]
     rows: Buttons = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([turn.button(t("◀ Terug"), show_admin_card, code)])
+    rows.append([turn.button(t("◀ Terug"), on_open, code)])
     await turn.toast()
     await turn.show(
         t(
