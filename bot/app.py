@@ -33,6 +33,8 @@ from bot.handlers import (
     agenda,
     attendance,
     broadcasts,
+    contact,
+    contact_persons,
     fallback,
     feedback,
     home,
@@ -43,6 +45,7 @@ from bot.handlers import (
     programme,
     roles,
     settings,
+    themes,
 )
 from bot.menus import on_turn as refresh_menu_of_new_admin
 from bot.menus import publish_command_menus
@@ -174,8 +177,12 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         (["ikbenerbij", "checkin"], attendance.check_in_command),
         (["organisatoren", "organisers"], roles.organisers_command),
         (["importeer", "import"], roles.import_command),
+        (["themas", "themes"], themes.themes_command),
         (["exporteer", "export"], roles.export_command),
         (["bericht", "announce"], broadcasts.new_broadcast),
+        (["contact"], contact.contact),
+        (["contactpersonen", "contacts"], contact_persons.contact_persons_command),
+        (["vragenlijst", "openquestions"], contact_persons.open_questions_command),
     ]
     for names, callback in commands:
         application.add_handler(CommandHandler(names, callback, filters=private))

@@ -26,19 +26,27 @@ from bot.handlers.agenda import (
     on_claim,
     on_decline,
     on_open,
+    on_register,
     on_waitlist,
     show_agenda,
 )
+from bot.handlers.contact import notices as contact_notices
 from bot.handlers.feedback import on_acknowledged, on_rating
-from bot.render import KIND_ICONS, map_link, title
+from bot.handlers.settings import show_alert_settings
+from bot.render import KIND_ICONS, map_link, short, title
 from i18n.translate import Translator, translator
+from models.alerts.operations import fitting_events_for
+from models.alerts.policy import AlertPreference
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.broadcasts.operations import CANCELLED_REASON
 from models.events.entities import Event, EventStatus
 from models.members.entities import Member
-from models.outbox.delivery import Blocked, Permanent, RateLimited, Transient
-from models.outbox.entities import NotificationKind, OutboxMessage
+from models.outbox.delivery import Blocked, NotNeeded, Permanent, RateLimited, Transient
+from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.registrations import operations as registrations
+from models.registrations.allowed import registration_refusal
+from models.themes.entities import Theme, member_themes
+from models.themes.operations import event_themes_of
 
 K = NotificationKind
 
@@ -63,6 +71,7 @@ class TelegramDelivery:
         self.signer = signer
         self.timezone = timezone
         self.broadcasts: dict[int, tuple[float, Any]] = {}  # see ``_broadcast``
+        self.alert_events: dict[tuple[int, ...], tuple[float, Any]] = {}  # see ``_alert_events``
 
     async def deliver(
         self, session: AsyncSession, message: OutboxMessage, member: Member
@@ -75,8 +84,15 @@ class TelegramDelivery:
         render = _RENDERERS[message.kind]
         context = _Context(t, member, event, message, session, self._button_for(member))
         context.broadcasts = self.broadcasts
+        context.alert_events = self.alert_events
         text, buttons = await render(context)
         try:
+            if context.edit_message_id is not None:  # an alert that grew: its message edited
+                edited = await _edit(
+                    self.bot, member.telegram_id, context.edit_message_id, text, buttons
+                )
+                if edited:
+                    return context.edit_message_id
             if context.attachment is not None:  # a broadcast with a photo or document
                 sent = await _send_file(self.bot, session, member.telegram_id, text, context)
             else:
@@ -121,6 +137,9 @@ class _Context:
         # A broadcast's photo or document: (broadcast id, kind, file name, identity).
         self.attachment: tuple[int, str, str, str] | None = None
         self.broadcasts: dict[int, tuple[float, Any]] = {}
+        self.alert_events: dict[tuple[int, ...], tuple[float, Any]] = {}
+        # The message to edit instead of sending a new one (an alert that grew).
+        self.edit_message_id: int | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -128,7 +147,10 @@ class _Context:
 
     def headline(self) -> str:
         assert self.event is not None
-        return f"{KIND_ICONS[self.event.kind]} <b>{escape(title(self.t, self.event))}</b>"
+        return self.headline_of(self.event)
+
+    def headline_of(self, event: Event) -> str:
+        return f"{KIND_ICONS[event.kind]} <b>{escape(title(self.t, event))}</b>"
 
     def open_button(self) -> list[InlineKeyboardButton]:
         assert self.event is not None
@@ -281,7 +303,124 @@ async def _digest(c: _Context) -> Rendered:
             if event.updated_at > now - timedelta(days=7) and event.revision > 1:
                 line += " · " + c.t("gewijzigd")
         lines.append(line)
+    if c.member.alert_preference is AlertPreference.DIGEST:
+        new = await fitting_events_for(c.session, c.member, now=now)
+        if new:
+            lines += ["", c.t("<b>🆕 Nieuw voor jou</b>")]
+            for event in new:
+                name = escape(title(c.t, event))
+                lines.append(
+                    f"{KIND_ICONS[event.kind]} <b>{name}</b> · {c.t.moment(event.starts_at)}"
+                )
     return "\n".join(lines), [[c.button(c.t("📅 Agenda"), show_agenda, 0)]]
+
+
+async def _new_events(c: _Context) -> Rendered:
+    """New events that fit the member (``models.alerts``): one with its card's buttons, several
+    with a button each. A later publication within the window edits the message it joins."""
+    ids = [int(i) for i in c.payload.get("event_ids", [])]
+    found, themes_of = await _alert_events(c, ids)
+    now = c.message.due_at
+    events = [
+        found[i]
+        for i in dict.fromkeys(ids)
+        if i in found and found[i].is_published and found[i].starts_at > now
+    ]
+    if not events:
+        raise NotNeeded("no longer news: cancelled or begun")
+    edit_of = c.payload.get("edit_of")
+    if edit_of is not None:
+        head = await c.session.get(OutboxMessage, int(edit_of))
+        if head is not None and head.status is DeliveryStatus.SENDING:
+            raise Transient("the message to edit is still on its way")
+        if head is not None and head.status is DeliveryStatus.SENT:
+            c.edit_message_id = head.telegram_message_id
+    settings = [c.button(c.t("🔔 Meldingen instellen"), show_alert_settings)]
+    if len(events) == 1:
+        event = events[0]
+        lines = [
+            c.t("🆕 Nieuw in de agenda: {event}", event=c.headline_of(event)),
+            f"🗓 {c.t.span_in_text(event.starts_at, event.ends_at)}",
+        ]
+        if event.location:
+            lines.append(f"📍 {escape(event.location)}")
+        lines += await _why(c, [event], themes_of)
+        rows = []
+        if registration_refusal(event, now) is None:
+            rows.append([c.button(c.t("✅ Aanmelden"), on_register, event.public_code, 1)])
+        rows += [[c.button(c.t("Bekijk de bijeenkomst"), on_open, event.public_code)], settings]
+        return "\n".join(lines), rows
+    lines = [c.t("🆕 Nieuw in de agenda:")]
+    for event in events:
+        lines.append(f"{c.headline_of(event)} · {c.t.moment(event.starts_at)}")
+    lines += await _why(c, events, themes_of)
+    rows = [
+        [
+            c.button(
+                f"{KIND_ICONS[event.kind]} {short(title(c.t, event))}", on_open, event.public_code
+            )
+        ]
+        for event in events
+    ]
+    return "\n".join(lines), [*rows, settings]
+
+
+ThemesOf = dict[int, list[Theme]]
+
+
+async def _alert_events(c: _Context, ids: list[int]) -> tuple[dict[int, Event], ThemesOf]:
+    """The events of an alert and their themes. One publication means thousands of alerts with
+    the same few events: read once a second at most (as a broadcast's row)."""
+    key = tuple(sorted(set(ids)))
+    cached = c.alert_events.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]  # type: ignore[no-any-return]
+    found = {
+        e.id: e for e in (await c.session.scalars(select(Event).where(Event.id.in_(ids)))).all()
+    }
+    themes_of = {event_id: await event_themes_of(c.session, event_id) for event_id in found}
+    if len(c.alert_events) > 16:
+        c.alert_events.clear()
+    c.alert_events[key] = (time.monotonic() + 1.0, (found, themes_of))
+    return found, themes_of
+
+
+async def _why(c: _Context, events: list[Event], themes_of: ThemesOf) -> list[str]:
+    """The themes these events carry that the member chose: why they hear of them."""
+    carried = {theme.id: theme for event in events for theme in themes_of.get(event.id, [])}
+    if not carried:
+        return []
+    mine = set(
+        (
+            await c.session.scalars(
+                select(member_themes.c.theme_id).where(member_themes.c.member_id == c.member.id)
+            )
+        ).all()
+    )
+    language = c.member.language.value
+    shared = {i: theme.label(language) for i, theme in carried.items() if i in mine}
+    if not shared:
+        return []
+    return ["", c.t("Over: {themes}", themes=escape(", ".join(shared.values())))]
+
+
+async def _edit(
+    bot: Bot, chat_id: int, message_id: int, text: str, buttons: list[list[InlineKeyboardButton]]
+) -> bool:
+    """Edit a sent message; False when Telegram will not (gone, too old): send a new one then."""
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            **_bulk(bot),
+        )
+    except BadRequest as error:
+        return "not modified" in str(error).lower()
+    return True
 
 
 async def _proposal_decided(c: _Context) -> Rendered:
@@ -411,4 +550,11 @@ _RENDERERS: dict[NotificationKind, Callable[[_Context], Awaitable[Rendered]]] = 
     K.BROADCAST: _broadcast,
     K.PROPOSAL_DECIDED: _proposal_decided,
     K.IDEA_PLANNED: _idea_planned,
+    K.NEW_EVENTS: _new_events,
 }
+
+
+# A feature's own notices are rendered next to its handlers, with their buttons (the contact
+# point's: ``bot/handlers/contact/notices.py``). ``NoticeContext`` is what a renderer gets.
+NoticeContext = _Context
+_RENDERERS.update(contact_notices.RENDERERS)

@@ -122,7 +122,7 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
             print(await migrations.current_revision(database) or "(empty database)")
         elif args.command == "seed":
             await prepare_database(database, public_url=config.http.public_url)
-            print("reference data loaded: buurten and buurtnetwerken of Maastricht")
+            print("reference data loaded: buurten, buurtnetwerken and themes of Maastricht")
             if args.demo:
                 async with database.transaction() as session:
                     report = await load_demo_programme(session, now=system_clock(), tz=config.tz)

@@ -160,9 +160,10 @@ async def prepare_database(
             log.info("calendar feeds: %d events keep their UID", kept)
         if report.changed:
             log.info(
-                "reference data: %d buurten, %d networks added",
+                "reference data: %d buurten, %d networks, %d themes added",
                 report.buurten_added,
                 report.networks_added,
+                report.themes_added,
             )
         if then is not None:
             await then()

@@ -52,6 +52,7 @@ from models.outbox.delivery import (
     Blocked,
     Delivery,
     DeliveryError,
+    NotNeeded,
     RateLimited,
     Transient,
 )
@@ -81,6 +82,7 @@ _USEFUL_AFTER_DUE = {
     K.BROADCAST: timedelta(days=2),
     K.PROPOSAL_DECIDED: timedelta(days=7),
     K.IDEA_PLANNED: timedelta(days=7),
+    K.NEW_EVENTS: timedelta(days=2),
 }
 
 
@@ -362,6 +364,9 @@ class Dispatcher:
             except RateLimited as error:
                 self._pause(error.retry_after, report)
                 await self._release(message_id, retry_at=self.paused_until, undo_attempt=True)
+            except NotNeeded as error:
+                await self._finish(message_id, DeliveryStatus.SKIPPED, str(error)[:500])
+                report.skipped += 1
             except Transient as error:
                 await self._retry_or_fail(message_id, message.attempts, str(error), report)
             except DeliveryError as error:

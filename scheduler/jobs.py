@@ -1,5 +1,5 @@
 """Periodic work the domain asks for: offers that lapse, fair-share seats that are released,
-lapsed dialogs that are cleared.
+lapsed dialogs that are cleared, questions that wait too long for an answer.
 
 APScheduler only decides *when* to look; what is due is always read from the database, so a job
 store holds nothing the database does not, and a restart loses nothing.
@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from models.clock import Clock
 from models.db import Database
 from models.dialogs import operations as dialogs
+from models.questions import operations as questions
 from models.registrations import operations as registrations
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.digest import enqueue_digests
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 60
 DIALOG_SWEEP_SECONDS = 600
+QUESTION_SWEEP_SECONDS = 300
 
 
 async def sweep_waitlists(database: Database, clock: Clock, policy: RegistrationPolicy) -> int:
@@ -41,6 +43,16 @@ async def sweep_dialogs(database: Database, clock: Clock) -> int:
     needed (a lapsed dialog already counts as none; this only clears the rows)."""
     async with database.transaction() as session:
         return await dialogs.delete_expired(session, now=clock())
+
+
+async def sweep_questions(database: Database, clock: Clock, policy: RegistrationPolicy) -> int:
+    """Remind contact persons of questions waiting two working days, and tell the admins of
+    those waiting four (``models/questions``); returns the notices written."""
+    async with database.transaction() as session:
+        written = await questions.remind_and_escalate(session, now=clock(), policy=policy.reminders)
+    if written:
+        log.info("question sweep wrote %d notifications", written)
+    return written
 
 
 async def weekly_digest(database: Database, clock: Clock, tz: ZoneInfo) -> int:
@@ -69,6 +81,16 @@ def schedule_domain_jobs(
         seconds=DIALOG_SWEEP_SECONDS,
         args=(database, clock),
         id="sweep_dialogs",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep_questions,
+        "interval",
+        seconds=QUESTION_SWEEP_SECONDS,
+        args=(database, clock, policy),
+        id="sweep_questions",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

@@ -20,6 +20,7 @@ from models.clock import FrozenClock
 from models.db import Database
 from models.networks.reference import load_reference_data
 from models.registrations.policy import RegistrationPolicy
+from models.themes.seed import load_start_themes
 
 POSTGRES_URL = os.environ.get("BUURTAGENDA_TEST_POSTGRES_URL", "")
 SKIP_POSTGRES = "PostgreSQL not configured: set BUURTAGENDA_TEST_POSTGRES_URL (.ci/run does)"
@@ -67,6 +68,8 @@ async def postgres_database(**engine_kwargs: object) -> Database:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name not in kept)
         async with database.engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        async with database.transaction() as session:
+            await load_start_themes(session)  # emptied with the rest: a test may have edited them
     return database
 
 

@@ -74,7 +74,7 @@ async def test_run_starts_migrates_seeds_and_answers_over_http(tmp_path):
         process.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 0, output.decode()
-    assert b"reference data: 44 buurten, 28 networks added" in output
+    assert b"reference data: 44 buurten, 28 networks, 9 themes added" in output
 
 
 async def check_http_edges(client: httpx.AsyncClient, base: str) -> None:

@@ -21,9 +21,11 @@ from bot import actions
 from bot.context import Buttons, Turn, begin_turn
 from bot.handlers.agenda import show_agenda
 from bot.handlers.calendar import show_feed
+from bot.handlers.contact.ask import show_contact
 from bot.handlers.ideas.propose import show_menu
 from bot.handlers.ideas.questions import on_my_dialogues
 from bot.handlers.mine import show_mine
+from bot.handlers.settings import show_settings
 from i18n.translate import N_
 from models.errors import NotAllowed
 from models.organisers.authorisation import require_organiser
@@ -46,6 +48,8 @@ MINE = Way(N_("🙋 Mijn aanmeldingen"), show_mine)
 IDEAS = Way(N_("💡 Ideeën"), show_menu)
 QUESTION = Way(N_("🗣 Een vraag insturen"), on_my_dialogues)
 CALENDAR = Way(N_("📅 Zet in je agenda"), show_feed)
+SETTINGS = Way(N_("⚙️ Instellingen"), show_settings)
+CONTACT = Way(N_("📬 Contactpersonen"), show_contact)
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,27 @@ FOR_ORGANISERS: dict[str, ForOrganisers] = {
             "alles erin en blijft het bij."
         ),
         (CALENDAR, AGENDA),
+    ),
+    "themas": ForOrganisers(
+        N_(
+            "Met /themas houden organisatoren de lijst met thema's bij: toevoegen, hernoemen "
+            "en niet meer aanbieden."
+        ),
+        N_("Welke thema's je zelf wilt volgen, kies je in /instellingen."),
+        (SETTINGS,),
+    ),
+    "contactpersonen": ForOrganisers(
+        N_(
+            "Met /contactpersonen worden organisatoren vaste contactpersoon voor een thema of "
+            "een buurtnetwerk."
+        ),
+        N_("Wie de contactpersonen zijn, en een vraag aan hen stellen: dat kan met /contact."),
+        (CONTACT,),
+    ),
+    "vragenlijst": ForOrganisers(
+        N_("Met /vragenlijst zien contactpersonen de vragen die op hun antwoord wachten."),
+        N_("Je eigen vragen en hoe het ermee staat, zie je bij /contact en in /mijn."),
+        (CONTACT,),
     ),
     "organisatoren": ForOrganisers(
         N_("Met /organisatoren nodigen beheerders nieuwe organisatoren uit."),

@@ -19,7 +19,7 @@ from bot.handlers.agenda import show_agenda, show_event
 from bot.handlers.calendar import show_feed
 from bot.handlers.mine import show_mine
 from bot.handlers.onboarding import HOME, ask_network
-from bot.handlers.settings import show_settings
+from bot.handlers.settings import ask_after_onboarding, show_settings
 from bot.menus import refresh_command_menu
 from models.errors import DomainError
 from models.organisers.operations import DEEP_LINK_INVITATION, accept_invitation
@@ -49,7 +49,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload.startswith(DEEP_LINK_INVITATION):
         await accept_invitation_link(turn, payload.removeprefix(DEEP_LINK_INVITATION))
         if not turn.member.onboarded:  # a newcomer still gets the network question
-            await ask_network(turn, then=actions.then(show_home))
+            await ask_network(turn, then=actions.then(show_welcome))
         return
     if not turn.member.onboarded:
         await turn.say(
@@ -60,7 +60,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "en krijgt op tijd een herinnering."
             )
         )
-        await ask_network(turn, then=actions.then(show_home))
+        await ask_network(turn, then=actions.then(show_welcome))
         return
     await turn.say(
         turn.t("Welkom terug, {name}! Wat wil je doen?", name=escape(turn.member.display_name)),
@@ -70,17 +70,27 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @action(HOME)
 async def show_home(turn: Turn) -> None:
-    """After the network question: a word of thanks and the main menu."""
-    network = turn.member.network
-    if network is not None:
-        greeting = turn.t("Fijn! Je hoort bij <b>{network}</b>.", network=escape(network.name))
-    else:
-        greeting = turn.t("Fijn, dank je wel!")
+    """After the network question (e.g. another network from /instellingen): a word of thanks
+    and the main menu."""
     await turn.toast()
     await turn.show(
-        greeting + "\n" + turn.t("Bekijk het programma en meld je aan via de agenda."),
+        _thanks(turn) + "\n" + turn.t("Bekijk het programma en meld je aan via de agenda."),
         main_menu(turn),
     )
+
+
+@action("hw")
+async def show_welcome(turn: Turn) -> None:
+    """The end of a newcomer's onboarding (without an event waiting): a word of thanks and
+    "Waar wil je over horen?", the themes (skippable)."""
+    await ask_after_onboarding(turn, _thanks(turn))
+
+
+def _thanks(turn: Turn) -> str:
+    network = turn.member.network
+    if network is not None:
+        return turn.t("Fijn! Je hoort bij <b>{network}</b>.", network=escape(network.name))
+    return turn.t("Fijn, dank je wel!")
 
 
 async def accept_invitation_link(turn: Turn, secret: str) -> None:

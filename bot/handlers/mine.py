@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 from bot.actions import action
 from bot.context import Turn, begin_turn, escape
 from bot.handlers.agenda import on_open, show_agenda
+from bot.handlers.contact import my_questions_lines
 from bot.render import KIND_ICONS, short, title
 from models.events.queries import my_registrations
 from models.registrations import operations as registrations
@@ -30,11 +31,17 @@ async def show_mine(turn: Turn) -> None:
             for r in rows
             if r.status is S.WAITLISTED
         }
+    questions, question_buttons = await my_questions_lines(turn)  # the contact point's
     await turn.toast()
     if not rows:
         await turn.show(
-            t("Je bent nergens voor aangemeld. Kijk in de agenda wat er te doen is."),
-            [[turn.button(t("📅 Agenda"), show_agenda, 0)]],
+            "\n".join(
+                [
+                    t("Je bent nergens voor aangemeld. Kijk in de agenda wat er te doen is."),
+                    *questions,
+                ]
+            ),
+            [[turn.button(t("📅 Agenda"), show_agenda, 0)], *question_buttons],
         )
         return
     lines = [t("<b>Mijn aanmeldingen</b>")]
@@ -53,4 +60,4 @@ async def show_mine(turn: Turn) -> None:
         ]
     buttons = [[turn.button(short(title(t, r.event)), on_open, r.event.public_code)] for r in rows]
     buttons.append([turn.button(t("📅 Agenda"), show_agenda, 0)])
-    await turn.show("\n".join(lines), buttons)
+    await turn.show("\n".join([*lines, *questions]), [*buttons, *question_buttons])

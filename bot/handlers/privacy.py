@@ -38,6 +38,22 @@ async def show_privacy(turn: Turn) -> None:
             "gemeente Maastricht en Trajekt.\n\n"
             "/mijngegevens stuurt je alles wat we over je bewaren.\n"
             "/vergeetmij wist je gegevens; je aanmeldingen tellen dan anoniem mee."
+        )
+        + "\n\n"
+        + t(
+            "Kies je thema's of soorten bijeenkomsten, dan bewaren we die keuze en hoe je over "
+            "nieuwe bijeenkomsten wilt horen (meteen, in het weekoverzicht of niet), zodat je "
+            "alleen hoort wat bij je past. Ook die staan in /mijngegevens en gaan weg met "
+            "/vergeetmij."
+        )
+        + "\n\n"
+        + t(
+            "<b>Vragen aan de contactpersonen</b> (/contact): je vraag, de antwoorden en je "
+            "reacties bewaren we, zodat jij en de contactpersoon het gesprek kunnen teruglezen. "
+            "Alleen jij, de contactpersonen voor het thema of je buurtnetwerk en de beheerders "
+            "kunnen ze lezen. Ze staan in /mijngegevens; /vergeetmij wist ze. Van een "
+            "beantwoorde vraag houden we dan alleen het thema en hoe lang het antwoord duurde, "
+            "zonder jou en zonder de tekst, voor de cijfers over hoe snel we antwoorden."
         ),
         [
             [turn.button(t("📄 Stuur mijn gegevens"), send_my_data)],

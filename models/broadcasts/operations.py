@@ -42,6 +42,7 @@ from models.organisers.authorisation import require_organiser
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
 from models.outbox.operations import note_due
 from models.registrations.entities import HOLDS_SEATS, Registration, RegistrationStatus
+from models.themes.entities import Theme, member_themes
 
 B = BroadcastStatus
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -163,7 +164,7 @@ async def normalise_audience(
     if kind not in AUDIENCE_KINDS:
         raise AudienceInvalid()
     if kind == EVERYONE:
-        return {"kind": kind}
+        return {"kind": kind, **await _themes_of(session, audience)}
     if kind == NETWORKS:
         wanted = audience.get("network_ids") or []
         if not isinstance(wanted, list) or not all(isinstance(i, int) for i in wanted):
@@ -174,7 +175,7 @@ async def normalise_audience(
         found = (await session.scalars(select(Network.id).where(Network.id.in_(ids)))).all()
         if len(found) != len(ids):
             raise NotFound()
-        return {"kind": kind, "network_ids": ids}
+        return {"kind": kind, "network_ids": ids, **await _themes_of(session, audience)}
     if kind == INACTIVE:
         year = audience.get("year")
         if year is None:
@@ -193,6 +194,21 @@ async def normalise_audience(
     return {"kind": kind, "event_id": event_id}
 
 
+async def _themes_of(session: AsyncSession, audience: dict[str, Any]) -> dict[str, Any]:
+    """The audience's themes, if it has any: ``{"theme_ids": [...]}`` (members who chose one of
+    them), else nothing. Only for everyone or networks (AND: in those networks)."""
+    wanted = audience.get("theme_ids") or []
+    if not isinstance(wanted, list) or not all(isinstance(i, int) for i in wanted):
+        raise AudienceInvalid()
+    ids = sorted(set(wanted))
+    if not ids:
+        return {}
+    found = (await session.scalars(select(Theme.id).where(Theme.id.in_(ids)))).all()
+    if len(found) != len(ids):
+        raise NotFound()
+    return {"theme_ids": ids}
+
+
 async def audience_members(
     session: AsyncSession, audience: dict[str, Any], now: datetime
 ) -> list[int]:
@@ -206,7 +222,15 @@ async def audience_members(
     query = select(Member.id).where(Member.reachable.is_(True), Member.telegram_id.is_not(None))
     if kind == NETWORKS:
         query = query.where(Member.network_id.in_(audience["network_ids"]))
-    elif kind in EVENT_AUDIENCES:
+    if audience.get("theme_ids"):
+        query = query.where(
+            Member.id.in_(
+                select(member_themes.c.member_id).where(
+                    member_themes.c.theme_id.in_(audience["theme_ids"])
+                )
+            )
+        )
+    if kind in EVENT_AUDIENCES:
         statuses = {
             REGISTRANTS: HOLDS_SEATS,
             WAITLIST: (RegistrationStatus.WAITLISTED,),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.alerts.operations import announce_event
+from models.alerts.policy import CHANGE_AT_ONCE_BEFORE, CHANGE_WINDOW
 from models.errors import N_, EventCancelled, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
 from models.events.limits import TEXT_FIELDS, check_length
@@ -24,13 +27,15 @@ from models.networks.entities import Network
 from models.organisers import audit
 from models.organisers.authorisation import require_organiser
 from models.outbox.entities import DeliveryStatus, NotificationKind, OutboxMessage
-from models.outbox.operations import enqueue
+from models.outbox.operations import enqueue, note_due
 from models.registrations.changes import fill_free_seats
 from models.registrations.entities import ACTIVE, Registration
 from models.registrations.locks import lock_event
 from models.registrations.policy import RegistrationPolicy
 from models.registrations.seats import seats_held
 from models.reminders.operations import sync_event_reminders
+from models.reminders.policy import ReminderPolicy
+from models.themes.operations import attach_event_themes
 
 # Fields whose change people must hear about (and that make reminders move).
 NOTICE_FIELDS = ("starts_at", "ends_at", "location", "online_url")
@@ -77,8 +82,12 @@ async def create_event(
     actor_id: int | None,
     now: datetime,
     publish: bool = False,
+    theme_ids: Sequence[int] = (),
+    quiet_hours: ReminderPolicy | None = None,
 ) -> Event:
-    """Create an event (as a draft, or published at once). ``actor_id=None``: seeding/import."""
+    """Create an event (as a draft, or published at once). ``actor_id=None``: seeding/import.
+
+    Published at once, it alerts the members it fits (``models.alerts``), its themes counted."""
     if actor_id is not None:
         await require_organiser(session, actor_id)
     _validate(draft, now)
@@ -109,12 +118,22 @@ async def create_event(
         now=now,
         after=audit.snapshot(event, AUDIT_FIELDS),
     )
+    if theme_ids:
+        await attach_event_themes(session, event_id=event.id, theme_ids=theme_ids)
+    if publish:
+        await announce_event(session, event, now=now, quiet_hours=quiet_hours, actor_id=actor_id)
     return event
 
 
 async def publish_event(
-    session: AsyncSession, *, event_id: int, actor_id: int | None, now: datetime
+    session: AsyncSession,
+    *,
+    event_id: int,
+    actor_id: int | None,
+    now: datetime,
+    quiet_hours: ReminderPolicy | None = None,
 ) -> Event:
+    """A draft becomes public, and the members it fits are alerted (``models.alerts``)."""
     if actor_id is not None:
         await require_organiser(session, actor_id)
     event = await lock_event(session, event_id)
@@ -133,6 +152,8 @@ async def publish_event(
             before={"status": EventStatus.DRAFT},
             after={"status": EventStatus.PUBLISHED},
         )
+        await session.flush()
+        await announce_event(session, event, now=now, quiet_hours=quiet_hours, actor_id=actor_id)
     await session.flush()
     return event
 
@@ -184,13 +205,7 @@ async def update_event(
     if event.is_published and any(name in NOTICE_FIELDS for name in changed):
         old = {name: _jsonable(before[name]) for name in NOTICE_FIELDS}
         new = {name: _jsonable(getattr(event, name)) for name in NOTICE_FIELDS}
-        notifications = await _tell_everyone_in(
-            session,
-            event,
-            NotificationKind.EVENT_CHANGED,
-            now,
-            payload={"old": old, "new": new, "revision": event.revision},
-        )
+        notifications = await _tell_of_change(session, event, now, old=old, new=new)
     if any(name in ("starts_at", "ends_at") for name in changed) or "status" in changed:
         await sync_event_reminders(session, event, policy.reminders, now)
     if "capacity" in changed or "fair_share_per_network" in changed:
@@ -236,6 +251,7 @@ async def cancel_event(
                     NotificationKind.SEAT_OFFERED,
                     NotificationKind.SEAT_AVAILABLE,
                     NotificationKind.FEEDBACK_REQUEST,
+                    NotificationKind.EVENT_CHANGED,  # waiting to coalesce: the cancellation says it
                 ]
             ),
         )
@@ -348,17 +364,8 @@ async def _tell_everyone_in(
     now: datetime,
     payload: dict[str, Any],
 ) -> list[OutboxMessage]:
-    registrations = (
-        await session.scalars(
-            select(Registration).where(
-                Registration.event_id == event.id,
-                Registration.status.in_(ACTIVE),
-                Registration.member_id.is_not(None),
-            )
-        )
-    ).all()
     notifications = []
-    for registration in registrations:
+    for registration in await _everyone_in(session, event):
         message = await enqueue(
             session,
             kind=kind,
@@ -372,3 +379,69 @@ async def _tell_everyone_in(
         if message is not None:
             notifications.append(message)
     return notifications
+
+
+async def _tell_of_change(
+    session: AsyncSession,
+    event: Event,
+    now: datetime,
+    *,
+    old: dict[str, Any],
+    new: dict[str, Any],
+) -> list[OutboxMessage]:
+    """A notice of a new moment or place for everyone who is in. It waits ``CHANGE_WINDOW`` for
+    further changes, which join it: one notice with the first "before" and the last "after"
+    (none at all if it was changed back). Within ``CHANGE_AT_ONCE_BEFORE`` of the start it goes
+    at once."""
+    waiting = {
+        row.registration_id: row
+        for row in (
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.event_id == event.id,
+                    OutboxMessage.kind == NotificationKind.EVENT_CHANGED,
+                    OutboxMessage.status == DeliveryStatus.PENDING,
+                )
+            )
+        ).all()
+    }
+    at_once = event.starts_at - now <= CHANGE_AT_ONCE_BEFORE
+    notifications = []
+    for registration in await _everyone_in(session, event):
+        row = waiting.get(registration.id)
+        if row is None:
+            message = await enqueue(
+                session,
+                kind=NotificationKind.EVENT_CHANGED,
+                member_id=registration.member_id,
+                due_at=now if at_once else now + CHANGE_WINDOW,
+                key=f"event_changed:{event.id}:r{event.revision}:{registration.id}",
+                payload={"old": old, "new": new, "revision": event.revision},
+                event_id=event.id,
+                registration_id=registration.id,
+            )
+            if message is not None:
+                notifications.append(message)
+            continue
+        first = row.payload.get("old", old)
+        row.payload = {"old": first, "new": new, "revision": event.revision}
+        if first == new:
+            row.status, row.last_error = DeliveryStatus.SKIPPED, "changed back"
+            continue
+        if at_once and row.due_at > now:
+            row.due_at = now
+            note_due(session, now)
+        notifications.append(row)
+    return notifications
+
+
+async def _everyone_in(session: AsyncSession, event: Event) -> Sequence[Registration]:
+    return (
+        await session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.status.in_(ACTIVE),
+                Registration.member_id.is_not(None),
+            )
+        )
+    ).all()

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.alerts.operations import announce_event
 from models.errors import N_, DomainError, InvalidEvent, NotFound
 from models.events.entities import Event, EventKind, EventStatus
 from models.events.operations import (
@@ -34,6 +35,7 @@ from models.organisers.authorisation import require_organiser
 from models.outbox.entities import NotificationKind
 from models.outbox.operations import enqueue
 from models.registrations.locks import lock_event
+from models.reminders.policy import ReminderPolicy
 
 # A network proposes a handful at a time; more waiting proposals than this is a mistake or spam.
 MAX_PENDING_PER_MEMBER = 3
@@ -107,7 +109,12 @@ async def propose_exchange_session(
 
 
 async def approve_proposal(
-    session: AsyncSession, *, actor_id: int, event_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    event_id: int,
+    now: datetime,
+    quiet_hours: ReminderPolicy | None = None,
 ) -> Event:
     """An organiser publishes a proposed exchange session (for its network)."""
     await require_organiser(session, actor_id)
@@ -131,6 +138,7 @@ async def approve_proposal(
     )
     await _tell_proposer(session, event, now, approved=True, reason=None)
     await session.flush()
+    await announce_event(session, event, now=now, quiet_hours=quiet_hours, actor_id=actor_id)
     return event
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.alerts.policy import AlertPreference
 from models.base import Base, UTCDateTime, str_enum, utcnow
 from models.networks.entities import Network
 from models.reminders.policy import ReminderPreference
@@ -60,6 +61,12 @@ class Member(Base):
     )
     # The weekly digest (Monday morning): opt-in.
     digest: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # New events that fit the member: at once, in the weekly digest, or not at all.
+    alert_preference: Mapped[AlertPreference] = mapped_column(
+        str_enum(AlertPreference),
+        default=AlertPreference.NOW,
+        server_default=AlertPreference.NOW.value,
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.alerts.operations import followed_kinds
 from models.dialogs.entities import Dialog, DialogState
 from models.dialogs.operations import COLUMNS as DIALOG_COLUMNS
 from models.dialogs.operations import state_from_row, stored_dialog
@@ -19,9 +20,11 @@ from models.ideas.entities import DialogueQuestion, Idea, IdeaVote
 from models.members.entities import Affiliation, Language, Member, Role
 from models.networks.entities import Network
 from models.outbox.entities import OutboxMessage
+from models.questions.privacy import export_questions, forget_questions
 from models.registrations import operations as registrations
 from models.registrations.entities import ACTIVE, Registration, RegistrationChange
 from models.registrations.policy import RegistrationPolicy
+from models.themes.operations import member_themes_of
 
 DISPLAY_NAME_MAX = 128
 
@@ -179,7 +182,10 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
         )
     ).all()
     feed = await session.scalar(select(FeedToken).where(FeedToken.member_id == member_id))
+    themes = await member_themes_of(session, member_id)
+    kinds = await followed_kinds(session, member_id)
     dialog = await stored_dialog(session, member_id=member_id)
+    contact_point = await export_questions(session, member_id=member_id)
     return {
         "member": {
             "telegram_id": member.telegram_id,
@@ -190,6 +196,11 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             "role": member.role.value,
             "reachable": member.reachable,
             "created_at": member.created_at.isoformat(),
+            # What they want to hear about, and how (``/instellingen``).
+            "themes": [theme.name for theme in themes],
+            "followed_kinds": [kind.value for kind in kinds],
+            "new_event_alerts": member.alert_preference.value,
+            "weekly_digest": member.digest,
         },
         "registrations": [
             {
@@ -237,6 +248,8 @@ async def export_member_data(session: AsyncSession, *, member_id: int) -> dict[s
             }
             for q in questions
         ],
+        # Questions to the contact point with their threads; what they are contact person for.
+        **contact_point,
         "proposals": [
             {"title": e.title, "status": e.status.value, "starts_at": e.starts_at.isoformat()}
             for e in proposals
@@ -295,6 +308,7 @@ async def forget_member(
             reason="forgotten",
         )
     await session.execute(delete(OutboxMessage).where(OutboxMessage.member_id == member_id))
+    await forget_questions(session, member_id=member_id)  # answered ones stay as timings
     result = await session.execute(
         update(Registration).where(Registration.member_id == member_id).values(member_id=None)
     )

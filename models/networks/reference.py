@@ -14,16 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.networks.entities import Buurt, Network, NetworkKind
+from models.themes.seed import load_start_themes
 
 
 @dataclass(frozen=True)
 class SeedReport:
     buurten_added: int
     networks_added: int
+    themes_added: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.buurten_added or self.networks_added)
+        return bool(self.buurten_added or self.networks_added or self.themes_added)
 
 
 def slugify(text: str) -> str:
@@ -41,7 +43,8 @@ def maastricht_reference() -> dict[str, Any]:
 async def load_reference_data(
     session: AsyncSession, data: dict[str, Any] | None = None
 ) -> SeedReport:
-    """Add the buurten and networks that are missing; leave existing (maybe edited) rows alone."""
+    """Add the buurten, networks and start themes that are missing; leave existing (maybe
+    edited) rows alone."""
     data = data or maastricht_reference()
     buurten = {b.number: b for b in (await session.scalars(select(Buurt))).all()}
     added_buurten = 0
@@ -66,7 +69,8 @@ async def load_reference_data(
         session.add(network)
         added_networks += 1
     await session.flush()
-    return SeedReport(added_buurten, added_networks)
+    themes_added = await load_start_themes(session)
+    return SeedReport(added_buurten, added_networks, themes_added)
 
 
 async def all_networks(session: AsyncSession, *, active_only: bool = True) -> list[Network]:

@@ -30,6 +30,10 @@ class Transient(DeliveryError):
     """A network error or a 5xx: worth trying again later."""
 
 
+class NotNeeded(DeliveryError):
+    """Nothing left worth saying (every event in an alert was cancelled or began): skipped."""
+
+
 class Permanent(DeliveryError):
     """Telegram refused the message for good (chat not found, message invalid)."""
 

@@ -30,6 +30,15 @@ class NotificationKind(enum.StrEnum):
     BROADCAST = "broadcast"
     PROPOSAL_DECIDED = "proposal_decided"  # payload: {"approved": bool, "reason": str | None}
     IDEA_PLANNED = "idea_planned"  # payload: {"idea_title": str}; event_id: the new event
+    # New events that fit the member; payload: {"event_ids": [...], "since": iso, "edit_of":
+    # the row whose message this one edits, or absent}; event_id: the first of them.
+    NEW_EVENTS = "new_events"
+    # The contact point (models/questions); payload: {"question_id": int, "message_id"?: int}.
+    QUESTION_ASKED = "question_asked"  # to its contact persons (or the admins)
+    QUESTION_ANSWERED = "question_answered"  # to the member: the answer
+    QUESTION_REPLY = "question_reply"  # to the contact persons: the member replied
+    QUESTION_REMINDER = "question_reminder"  # 2 working days without an answer
+    QUESTION_ESCALATED = "question_escalated"  # 4 working days: to the admins
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -50,6 +50,7 @@ from models.programme.toml_schema import (
 )
 from models.registrations.policy import RegistrationPolicy
 from models.reminders.policy import AMSTERDAM
+from models.themes.operations import ThemeUnknown, themes_by_slug
 
 # An exported event without a uid of its own is known by its public code.
 OWN_UID_SUFFIX = "@buurtagenda"
@@ -80,6 +81,7 @@ class PlannedEvent:
     event_id: int | None = None
     draft: EventDraft | None = None  # to create
     publish: bool = False  # to create published
+    theme_ids: list[int] = field(default_factory=list)  # to create with (``themas``)
     changes: list[FieldChange] = field(default_factory=list)
     cancel_reason: str = ""
     note: str = ""  # why it is skipped (a message id)
@@ -171,6 +173,14 @@ async def plan_import(
         event = await _matching_event(session, entry.uid)
         if event is None:
             _plan_new(plan, entry, values, now)
+            if entry.themes and plan.create and plan.create[-1].uid == entry.uid:
+                try:
+                    found = await themes_by_slug(session, entry.themes)
+                except ThemeUnknown:
+                    raise entry.error(
+                        N_("onbekend thema in „{value}”."), value=", ".join(entry.themes)
+                    ) from None
+                plan.create[-1].theme_ids = [theme.id for theme in found]
         else:
             _plan_existing(plan, entry, values, event, now)
     return plan
@@ -192,7 +202,13 @@ async def apply_import(
     for planned in plan.create:
         assert planned.draft is not None
         event = await create_event(
-            session, draft=planned.draft, actor_id=actor_id, now=now, publish=planned.publish
+            session,
+            draft=planned.draft,
+            actor_id=actor_id,
+            now=now,
+            publish=planned.publish,
+            theme_ids=planned.theme_ids,
+            quiet_hours=policy.reminders,
         )
         event.source_uid = planned.uid
         result.created += 1
@@ -210,7 +226,13 @@ async def apply_import(
             )
             result.notifications += notifications
         if any(c.name == "status" for c in planned.changes):
-            await publish_event(session, event_id=planned.event_id, actor_id=actor_id, now=now)
+            await publish_event(
+                session,
+                event_id=planned.event_id,
+                actor_id=actor_id,
+                now=now,
+                quiet_hours=policy.reminders,
+            )
         result.changed += 1
     for planned in plan.cancel:
         assert planned.event_id is not None

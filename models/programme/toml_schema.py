@@ -38,7 +38,7 @@ MOMENT_KEYS = {
     "per_netwerk_tot": "fair_share_until",
 }
 BOOL_KEYS = {"onderwerp_nog_open": "topic_tbd"}
-OTHER_KEYS = {"uid", "soort", "duur", "netwerk", "status", "reden"}
+OTHER_KEYS = {"uid", "soort", "duur", "netwerk", "status", "reden", "themas"}
 ALL_KEYS = {*TEXT_KEYS, *OPTIONAL_TEXT_KEYS, *NUMBER_KEYS, *MOMENT_KEYS, *BOOL_KEYS, *OTHER_KEYS}
 # Keys every entry needs, unless it only says the event is cancelled.
 REQUIRED_KEYS = ("uid", "soort", "titel", "begin")
@@ -106,6 +106,7 @@ class Entry:
     line: int | None
     values: dict[str, Any] = field(default_factory=dict)
     network: str | None = None  # a network's slug; "" clears it
+    themes: list[str] | None = None  # themes' slugs or names (``themas``), for a new event
     status: EntryStatus | None = None  # None: not given (new events are published)
     cancel_reason: str = ""
     default_duration: timedelta | None = None  # when the file gives no end
@@ -260,6 +261,13 @@ def _entry(raw: dict[str, Any], number: int, line: int | None, tz: ZoneInfo) -> 
         raise entry.error(N_("het veld „{key}” ontbreekt."), key="einde")
     if "netwerk" in raw:
         entry.network = _text(entry, raw, "netwerk").strip().lower()
+    if "themas" in raw:
+        themes = raw["themas"]
+        if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+            raise entry.error(
+                N_('„{key}” is een lijst van thema\'s, zoals ["wonen"].'), key="themas"
+            )
+        entry.themes = themes
     return entry
 
 

@@ -1,13 +1,15 @@
-"""The weekly digest: members who opted in get, on Monday morning, the coming two weeks."""
+"""The weekly digest: members who opted in get, on Monday morning, the coming two weeks (and, if
+they chose to hear of new plans this way, the new events that fit them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.alerts.policy import AlertPreference
 from models.members.entities import Member
 from models.outbox.entities import NotificationKind
 from models.outbox.operations import enqueue
@@ -19,7 +21,11 @@ async def enqueue_digests(session: AsyncSession, *, now: datetime, tz: ZoneInfo)
     members = (
         await session.scalars(
             select(Member.id).where(
-                Member.digest.is_(True),
+                # Who chose to hear of new plans in the digest gets it too.
+                or_(
+                    Member.digest.is_(True),
+                    Member.alert_preference == AlertPreference.DIGEST,
+                ),
                 Member.reachable.is_(True),
                 Member.telegram_id.is_not(None),
             )

@@ -42,7 +42,10 @@ async def test_onboarding_in_dutch_with_paging_and_search(world: World):
     assert "Belfort-Daalhof" in (await chosen.answer()).text
     done = await chosen.edit()
     assert "Je hoort bij Belfort-Daalhof" in done.content
-    assert "📅 Agenda" in labels(done)
+    # One last, skippable screen: which themes to hear about (tests/alerts).
+    assert "Waar wil je over horen?" in done.content and "Overslaan" in labels(done)
+    menu = await press(anouk, done, "Overslaan").edit()
+    assert "📅 Agenda" in labels(menu)
     async with world.db.read() as session:
         member = await session.scalar(select(Member).where(Member.display_name == "Anouk"))
     assert member is not None and member.network is not None

@@ -208,8 +208,10 @@ async def onboarded(world: BotWorld, name: str, language: str = "nl") -> Person:
     await sent.replies(2)
     search = await person.ask("Wyck")
     chosen = press(person, search, "Wyck")
-    await chosen.edit()
-    await world.settle(chosen)
+    themes = await chosen.edit()
+    skipped = press(person, themes, "Overslaan")  # "Waar wil je over horen?": the menu next
+    await skipped.edit()
+    await world.settle(chosen, skipped)
     return person
 
 

@@ -101,6 +101,8 @@ async def test_export_contains_what_is_stored(db, clock, policy):
         "proposals",
         "calendar_link",
         "dialog",
+        "questions",
+        "contact_person_for",
     }
 
 

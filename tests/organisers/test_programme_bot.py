@@ -114,7 +114,7 @@ async def test_a_new_event_from_typed_dutch_answers_to_published(world: World) -
     assert labels(kinds)[-2:] == ["◀ Terug", "✖ Stop"]
     title_question = await tap(olga, kinds, "Masterclass")
     moment = await olga.ask("Omgevingswet in de buurt")
-    assert "stap 3 van 10" in moment.content
+    assert "stap 3 van 11" in moment.content
     end = await olga.ask("12 maart 19:30")
     assert "Hoe lang duurt het?" in end.content
     place = await olga.ask("tot 21:30")
@@ -130,7 +130,9 @@ async def test_a_new_event_from_typed_dutch_answers_to_published(world: World) -
     speakers = await tap(olga, release, "1 week vooraf")
     assert "Wie spreken" in speakers.content
     description = await olga.ask("Sanne Peters (gemeente)")
-    preview = await olga.ask("Wat verandert er voor buurtnetwerken?")
+    themes = await olga.ask("Wat verandert er voor buurtnetwerken?")
+    assert "Over welke thema's gaat het?" in themes.content
+    preview = await tap(olga, themes, "Overslaan")
     assert "Klopt alles?" in preview.content
     for expected in (
         "Omgevingswet in de buurt",
@@ -184,7 +186,8 @@ async def test_online_without_limits_kept_as_a_draft_then_published_from_its_car
     fair = await tap(olga, deadline, "Geen")
     speakers = await tap(olga, fair, "Geen")
     description = await tap(olga, speakers, "Overslaan")
-    preview = await tap(olga, description, "Overslaan")
+    themes = await tap(olga, description, "Overslaan")
+    preview = await tap(olga, themes, "Overslaan")  # no themes
     assert "do 11 maart, 20:00–21:30" in preview.content
     assert "Online meedoen" in preview.content
     assert "Iedereen is welkom; er is geen maximum." in preview.content
@@ -256,10 +259,14 @@ async def test_back_at_several_steps_and_typed_back(world: World) -> None:
     fair = await tap(olga, deadline, "Geen")
     speakers = await tap(olga, fair, "Geen")
     description = await tap(olga, speakers, "Overslaan")
-    preview = await tap(olga, description, "Overslaan")
+    themes = await tap(olga, description, "Overslaan")
+    preview = await tap(olga, themes, "Overslaan")  # no themes
     back = await tap(olga, preview, "◀ Terug")
+    assert "Over welke thema's gaat het?" in back.content
+    back = await tap(olga, back, "◀ Terug")
     assert "Waar gaat het over?" in back.content
-    preview = await tap(olga, back, "Overslaan")
+    themes = await tap(olga, back, "Overslaan")
+    preview = await tap(olga, themes, "Overslaan")
     assert "Mosae Forum" in preview.content and "Dialoog over de wijkbudgetten" in preview.content
     assert "wo 3 maart, 19:30–21:30" in preview.content
     del title_question, moment, end, place
@@ -275,7 +282,8 @@ async def test_changing_a_field_from_the_preview_returns_to_the_preview(world: W
     fair = await tap(olga, deadline, "1 dag vooraf")
     speakers = await tap(olga, fair, "Geen")
     description = await tap(olga, speakers, "Overslaan")
-    preview = await tap(olga, description, "Overslaan")
+    themes = await tap(olga, description, "Overslaan")
+    preview = await tap(olga, themes, "Overslaan")  # no themes
     fields = await tap(olga, preview, "Wijzigen")
     assert "Wat wil je wijzigen?" in fields.content
     moment = await tap(olga, fields, "Wijzig moment")

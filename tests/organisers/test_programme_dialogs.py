@@ -18,6 +18,7 @@ from models.events.operations import EventDraft, cancel_event
 from models.events.proposals import approve_proposal, propose_exchange_session
 from models.members.entities import Affiliation, Member, Role
 from models.members.operations import ensure_member, set_affiliation
+from models.themes.operations import event_themes_of
 from tests.bot.conftest import World, labels, press
 from tests.dialogs.test_dialogs_bot import answering, service
 from tests.factories import make_event, make_member
@@ -79,7 +80,9 @@ async def test_a_new_event_half_typed_before_a_restart_is_published_after_it(
             release = await tap(olga, fair, "3")
             speakers = await tap(olga, release, "1 week vooraf")
             await olga.ask("Sanne Peters (gemeente)")
-            preview = await olga.ask("Wat de buurten met hun budget doen.")
+            themes = await olga.ask("Wat de buurten met hun budget doen.")
+            themes = await tap(olga, themes, "▫️ Burgerbegroting")
+            preview = await tap(olga, themes, "Verder")
             assert "Dialoog over de wijkbudgetten" in preview.content
             card = await tap(olga, preview, "Publiceren")
             assert "Gepubliceerd!" in card.content
@@ -87,6 +90,8 @@ async def test_a_new_event_half_typed_before_a_restart_is_published_after_it(
     event = await the_event(db)
     assert event.status is EventStatus.PUBLISHED and event.kind is EventKind.DIALOOG
     assert event.title == "Dialoog over de wijkbudgetten"
+    async with db.read() as session:  # the theme ticked after the restart went with it
+        assert [t.slug for t in await event_themes_of(session, event.id)] == ["burgerbegroting"]
     assert event.starts_at == datetime(2027, 3, 12, 19, 30, tzinfo=AMS)
     assert event.ends_at == datetime(2027, 3, 12, 21, 30, tzinfo=AMS)
     assert event.location == "Stadhuis, Markt 78" and event.capacity == 40
@@ -115,7 +120,7 @@ async def test_two_instances_take_turns_at_one_organisers_new_event(
             title = await tap(olga, kinds, "Masterclass")
         async with answering(second):  # the load balancer sends the answer elsewhere
             moment = await olga.ask("Omgevingswet in de buurt")
-            assert "stap 3 van 10" in moment.content
+            assert "stap 3 van 11" in moment.content
         async with answering(first):  # which still keeps Olga, read a moment ago
             stale = press(olga, title, "✖ Stop")  # a button of the step before
             assert "eerdere vraag" in (await stale.answer()).text
@@ -131,7 +136,8 @@ async def test_two_instances_take_turns_at_one_organisers_new_event(
             speakers = await tap(olga, fair, "Geen")
         async with answering(first):
             description = await tap(olga, speakers, "Overslaan")
-            preview = await tap(olga, description, "Overslaan")
+            themes = await tap(olga, description, "Overslaan")
+            preview = await tap(olga, themes, "Overslaan")  # no themes
         async with answering(second):
             card = await tap(olga, preview, "Bewaren als concept")
             assert "Bewaard als concept" in card.content

@@ -13,6 +13,7 @@ from bot.actions import action
 from bot.callbacks import InvalidCallback
 from bot.charts import bar_chart_png
 from bot.context import Turn, begin_turn, escape
+from bot.handlers.contact.figures import response_time_lines
 from bot.handlers.for_organisers import organisers_only
 from bot.render import KIND_ICONS
 from i18n.translate import N_, Translator
@@ -104,6 +105,8 @@ async def show_participation(turn: Turn, period: str) -> None:
                 names=escape(", ".join(report.networks_without_participation)),
             ),
         ]
+    # Next to participation: how quickly questions to the contact persons got an answer.
+    lines += await response_time_lines(turn, report.since, report.until)
     await turn.toast()
     await turn.show(
         "\n".join(lines),

@@ -18,6 +18,7 @@ from models.broadcasts import operations as ops
 from models.broadcasts.entities import Broadcast
 from models.dialogs.entities import DialogState
 from models.networks.reference import all_networks
+from models.themes.operations import active_themes
 
 NETWORKS_PER_PAGE = 8
 EVENTS_PER_PAGE = 6
@@ -41,6 +42,7 @@ async def ask_audience(turn: Turn, dialog: DialogState, notice: str) -> None:
     rows = [
         [turn.button(t("👥 Iedereen"), on_everyone, i)],
         [turn.button(t("🏘 Buurtnetwerken kiezen"), on_networks_page, i, 0)],
+        [turn.button(t("🏷 Wie koos voor een thema"), on_themes, i)],
         [turn.button(t("✅ Wie zich aanmeldde voor een bijeenkomst"), on_events_page, i, "r", 0)],
         [turn.button(t("⏳ De wachtlijst van een bijeenkomst"), on_events_page, i, "w", 0)],
         [turn.button(t("🙋 Wie er was bij een bijeenkomst"), on_events_page, i, "a", 0)],
@@ -86,8 +88,14 @@ async def on_networks_page(turn: Turn, broadcast_id: int, page: int) -> None:
 
 @action("Bt")
 async def on_network_toggled(turn: Turn, broadcast_id: int, network_id: int, page: int) -> None:
-    chosen = set(_chosen_networks(await draft.load(turn, broadcast_id))) ^ {network_id}
-    audience = {"kind": ops.NETWORKS, "network_ids": sorted(chosen)} if chosen else {}
+    broadcast = await draft.load(turn, broadcast_id)
+    chosen = set(_chosen_networks(broadcast)) ^ {network_id}
+    themes = _chosen_themes(broadcast)
+    audience: dict[str, Any] = {}
+    if chosen:
+        audience = {"kind": ops.NETWORKS, "network_ids": sorted(chosen), "theme_ids": themes}
+    elif themes:  # the themes stay: everyone who chose them
+        audience = {"kind": ops.EVERYONE, "theme_ids": themes}
     await draft.change(turn, broadcast_id, audience=audience)
     await on_networks_page(turn, broadcast_id, page)
 
@@ -118,6 +126,7 @@ async def ask_networks(turn: Turn, dialog: DialogState, notice: str) -> None:
     rows.append(_pages(turn, page, pages, lambda n: (on_networks_page, i, n)))
     done = t.plural("Klaar: {n} netwerk ▶", "Klaar: {n} netwerken ▶", len(chosen))
     rows.append([turn.button(done, on_networks_done, i)])
+    rows.append([turn.button(t("🏷 En wie koos voor een thema"), on_themes, i)])
     rows.append(_back_and_stop(turn, "audience", i))
     text = t("<b>Welke buurtnetwerken?</b> Tik er een of meer aan (✅), en dan op Klaar.")
     await turn.show(f"{notice}\n\n{text}" if notice else text, rows)
@@ -147,6 +156,67 @@ def _pages(turn: Turn, page: int, pages: int, target: Any) -> list[InlineKeyboar
     if page < pages - 1:
         nav.append(turn.button("▶", *target(page + 1)))
     return nav
+
+
+# --- members who chose a theme (with everyone, or AND with the chosen networks) -----------------
+
+
+@action("BT")
+async def on_themes(turn: Turn, broadcast_id: int) -> None:
+    await turn.toast()
+    await draft.to_step(turn, broadcast_id, "themes")
+
+
+@action("BU")
+async def on_theme_toggled(turn: Turn, broadcast_id: int, theme_id: int) -> None:
+    broadcast = await draft.load(turn, broadcast_id)
+    chosen = sorted(set(_chosen_themes(broadcast)) ^ {theme_id})
+    networks = _chosen_networks(broadcast)
+    audience: dict[str, Any] = (
+        {"kind": ops.NETWORKS, "network_ids": networks, "theme_ids": chosen}
+        if networks
+        else {"kind": ops.EVERYONE, "theme_ids": chosen}
+    )
+    await draft.change(turn, broadcast_id, audience=audience)
+    await on_themes(turn, broadcast_id)
+
+
+@action("BD")
+async def on_themes_done(turn: Turn, broadcast_id: int) -> None:
+    await turn.toast()
+    await present(turn, broadcast_id)
+
+
+async def ask_themes(turn: Turn, dialog: DialogState, notice: str) -> None:
+    t = turn.t
+    i = int(dialog.answer("broadcast"))
+    broadcast = await draft.load(turn, i)
+    async with turn.deps.database.read() as session:
+        offered = await active_themes(session)
+    chosen = set(_chosen_themes(broadcast))
+    buttons = [
+        turn.button(
+            ("✅ " if theme.id in chosen else "▫️ ") + theme.name, on_theme_toggled, i, theme.id
+        )
+        for theme in offered
+    ]
+    rows = [buttons[n : n + 2] for n in range(0, len(buttons), 2)]
+    rows.append([turn.button(t("Klaar ▶"), on_themes_done, i)])
+    rows.append(_back_and_stop(turn, "audience", i))
+    if _chosen_networks(broadcast):
+        text = t(
+            "<b>Welke thema's?</b> Het bericht gaat naar wie in de gekozen buurtnetwerken een "
+            "van deze thema's koos (✅)."
+        )
+    else:
+        text = t("<b>Welke thema's?</b> Het bericht gaat naar wie een van deze thema's koos (✅).")
+    await turn.show(f"{notice}\n\n{text}" if notice else text, rows)
+
+
+def _chosen_themes(broadcast: Broadcast) -> list[int]:
+    if broadcast.audience.get("kind") not in (ops.EVERYONE, ops.NETWORKS):
+        return []
+    return [int(i) for i in broadcast.audience.get("theme_ids", [])]
 
 
 # --- an event's registrants, waitlist or attendees ----------------------------------------------

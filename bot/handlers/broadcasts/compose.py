@@ -203,6 +203,7 @@ COMPOSE = dialogs.register(
             "audience": _content_step(audience.ask_audience),
             "networks": _content_step(audience.ask_networks),
             "events": _content_step(audience.ask_events),
+            "themes": _content_step(audience.ask_themes),
             "preview": _content_step(preview.ask_preview),
             "when": dialogs.Step(preview.ask_when, preview.take_moment),
         },

@@ -7,6 +7,7 @@ import html
 import re
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import dialogs
@@ -19,6 +20,7 @@ from models.broadcasts import queries
 from models.broadcasts.entities import Broadcast, BroadcastStatus
 from models.dialogs.entities import DialogState
 from models.events.entities import Event
+from models.themes.entities import Theme
 
 FLOW = "broadcast"  # the dialog flow (``compose.COMPOSE``)
 
@@ -118,6 +120,16 @@ def excerpt(broadcast: Broadcast) -> str:
 
 
 async def describe_audience(session: AsyncSession, t: Translator, audience: dict[str, Any]) -> str:
+    who = await _describe_kind(session, t, audience)
+    theme_ids = audience.get("theme_ids") or []
+    if not theme_ids:
+        return who
+    themes = (await session.scalars(select(Theme.name).where(Theme.id.in_(theme_ids)))).all()
+    names = ", ".join(escape(name) for name in sorted(themes))
+    return t("{who}, wie koos voor een van de thema's {themes}", who=who, themes=names)
+
+
+async def _describe_kind(session: AsyncSession, t: Translator, audience: dict[str, Any]) -> str:
     kind = audience.get("kind")
     if kind == ops.EVERYONE:
         return t("iedereen")

@@ -42,6 +42,7 @@ from models.events.proposals import approve_proposal, check_undecided
 from models.events.queries import EventOverview, event_overview, programme_events
 from models.members.entities import Member
 from models.organisers.authorisation import require_organiser
+from models.themes.operations import active_themes, event_themes_of, set_event_themes
 
 PER_PAGE = 6
 # A domain operation that decides about an event (``publish_event``, ``approve_proposal``).
@@ -131,6 +132,7 @@ async def show_admin_card(turn: Turn, code: str, *, notice: str = "") -> None:
             session, event=event, member=turn.member, now=now, policy=turn.deps.policy
         )
         proposer = await session.get(Member, event.proposed_by_id) if event.proposed_by_id else None
+        carried = await event_themes_of(session, event.id)
     lines = [t(STATUS_LABELS[event.status])]
     if proposer is not None and event.status is EventStatus.PROPOSED:
         network = proposer.network.name if proposer.network else ""
@@ -142,6 +144,8 @@ async def show_admin_card(turn: Turn, code: str, *, notice: str = "") -> None:
             )
         )
     lines += ["", event_text(t, overview)]
+    if carried:
+        lines.append("🏷 " + escape(", ".join(theme.name for theme in carried)))
     share = fair_share_line(turn, event)
     if share:
         lines.append(share)
@@ -172,6 +176,8 @@ def _admin_buttons(turn: Turn, event: Event, *, started: bool) -> Buttons:
             )
         else:
             rows.append([turn.button(t("✖ Annuleren"), on_cancel, code)])
+    if not event.is_cancelled:
+        rows.append([turn.button(t("🏷 Thema's"), show_event_themes, code)])
     if event.status is EventStatus.PUBLISHED or event.is_cancelled:
         rows.append([turn.button(t("👥 Deelnemers"), show_list, code)])
     rows.append([turn.button(t("◀ Programma"), show_programme, 0)])
@@ -212,7 +218,13 @@ async def _decide(turn: Turn, code: str, decision: Decision, toast: str, notice:
     """An organiser's one-tap decision about the event (publish, approve), then its card."""
     async with turn.deps.database.transaction() as session:
         event = await event_by_code(session, code)
-        await decision(session, actor_id=turn.member.id, event_id=event.id, now=turn.deps.clock())
+        await decision(
+            session,
+            actor_id=turn.member.id,
+            event_id=event.id,
+            now=turn.deps.clock(),
+            quiet_hours=turn.deps.policy.reminders,
+        )
     await turn.toast(toast)
     await show_admin_card(turn, code, notice=notice)
 
@@ -295,6 +307,56 @@ async def on_reject(turn: Turn, code: EventCode) -> None:
     check_undecided(event)  # the domain's rule, asked before the reason is asked
     await turn.toast()
     await dialogs.begin(turn, dialogs.FLOWS[REJECT], "reject_reason", event_values(event))
+
+
+# --- an event's themes ("🏷 Thema's"): each tap saved at once (organisers only, audited); set
+# before publishing they count for the alerts (models/alerts), later for the agenda and digest
+
+
+@action("EK")
+async def show_event_themes(turn: Turn, code: EventCode) -> None:
+    t = turn.t
+    async with turn.deps.database.read() as session:
+        await require_organiser(session, turn.member.id)
+        event = await event_by_code(session, code)
+        offered = await active_themes(session)
+        carried = {theme.id for theme in await event_themes_of(session, event.id)}
+    buttons = [
+        turn.button(
+            ("✅ " if theme.id in carried else "▫️ ") + theme.name, on_theme_toggle, code, theme.id
+        )
+        for theme in offered
+    ]
+    rows: Buttons = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([turn.button(t("◀ Terug"), on_open, code)])
+    await turn.toast()
+    await turn.show(
+        t(
+            "<b>Thema's van {title}</b>\nWie een van deze thema's koos, hoort het meteen "
+            "als de bijeenkomst gepubliceerd wordt.",
+            title=escape(title(t, event)),
+        ),
+        rows,
+    )
+
+
+@action("EY")
+async def on_theme_toggle(turn: Turn, code: EventCode, theme_id: int) -> None:
+    async with turn.deps.database.transaction() as session:
+        event = await event_by_code(session, code)
+        current = [theme.id for theme in await event_themes_of(session, event.id)]
+        wanted = [i for i in current if i != theme_id]
+        if theme_id not in current:
+            wanted.append(theme_id)
+        await set_event_themes(
+            session,
+            actor_id=turn.member.id,
+            event_id=event.id,
+            theme_ids=wanted,
+            now=turn.deps.clock(),
+        )
+    await turn.toast(turn.t("Opgeslagen."))
+    await show_event_themes(turn, code)
 
 
 # --- how an event looks before it is saved ------------------------------------------------------

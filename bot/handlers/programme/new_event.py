@@ -1,5 +1,6 @@
 """``/nieuw``: a new event, step by step (kind, title, moment, end, place or link, seats,
-deadline, fair share, speakers, description), a preview, then publish or keep as a draft.
+deadline, fair share, speakers, description, themes), a preview, then publish or keep as a
+draft.
 
 Nothing is written before the organiser says so at the preview: the answers so far are the
 dialog's (``bot/dialogs.py``, in the database), not a half-made event in everyone's /programma.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from bot import dialogs
 from bot.actions import code_of
 from bot.context import Turn
-from bot.handlers.programme import admin_card
+from bot.handlers.programme import admin_card, themes_step
 from bot.handlers.programme.fields import FIELD_LABELS, FIELD_STEP, FIELDS
 from bot.handlers.programme.steps import (
     BRANCH_OF,
@@ -48,6 +49,7 @@ ORDER = [
     "fairshare",
     "speakers",
     "description",
+    "themes",
     "preview",
 ]
 
@@ -67,7 +69,12 @@ async def _after(turn: Turn, dialog: DialogState, following: Next) -> None:
         step = "preview"  # a change from the preview returns to it
     else:
         step = next_step(ORDER, dialog.step)
-    await dialogs.go(turn, dialog, step, stored(following.changes))
+    changes = stored(following.changes)
+    if step == themes_step.STEP and dialog.step != themes_step.STEP:
+        changes.update(await themes_step.offer(turn))
+    # A tick is not a step back: "◀ Terug" leaves the themes, not the last tick.
+    remember = not (step == dialog.step == themes_step.STEP)
+    await dialogs.go(turn, dialog, step, changes, remember=remember)
 
 
 def _ask_preview(turn: Turn, dialog: DialogState) -> Screen:
@@ -94,6 +101,8 @@ async def _take_preview(turn: Turn, dialog: DialogState, answer: Answer) -> Next
             actor_id=turn.member.id,
             now=turn.deps.clock(),
             publish=publish,
+            theme_ids=list(dialog.answer("theme_ids") or []),
+            quiet_hours=turn.deps.policy.reminders,
         )
         code = event.public_code
     if publish:
@@ -128,6 +137,7 @@ NEW_EVENT_FLOW = programme_flow(
     Rules(_header, _after, shows_now=lambda dialog: bool(dialog.answer("review"))),
     {
         **FIELDS,
+        themes_step.STEP: themes_step.THEMES_QUESTION,
         "preview": Question(_ask_preview, _take_preview),
         "pick_field": Question(_ask_pick_field, _take_pick_field),
     },
