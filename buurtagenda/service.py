@@ -62,11 +62,15 @@ from models.reminders.policy import Offset, ReminderPolicy
 from models.send_budget import SharedSendBudget
 from scheduler.dispatcher import Dispatcher, DispatcherSettings
 from scheduler.executor import DrainingExecutor
-from scheduler.jobs import schedule_domain_jobs
+from scheduler.jobs import (
+    schedule_broadcast_progress_sweep,
+    schedule_domain_jobs,
+    schedule_export,
+)
 from telemetry.metrics import REGISTRY, report_leadership
 from telemetry.outbox import OutboxCounts
 from web.app import create_app
-from web.export import schedule_export_job
+from web.export import EXPORT_SECONDS, configured_exporter
 from web.metrics import metrics_route
 from web.webhook import webhook_route
 
@@ -262,8 +266,7 @@ class Service:
             log.warning("could not publish the command menus: %s", error)
         self.scheduler.remove_all_jobs()  # anything a standby's handlers may have added
         schedule_domain_jobs(self.scheduler, self.database, self.clock, self.policy)
-        schedule_export_job(
-            self.scheduler,
+        exporter = configured_exporter(
             self.database,
             directory=self.config.export.directory,
             clock=self.clock,
@@ -272,6 +275,8 @@ class Service:
             timezone=self.config.timezone,
             sandbox=self.sandbox,
         )
+        if exporter is not None:
+            schedule_export(self.scheduler, exporter.export_if_changed, seconds=EXPORT_SECONDS)
         await self._start_dispatcher()
         self.scheduler.resume()
 
@@ -479,16 +484,8 @@ class Service:
         if not self.database.is_sqlite:
             # A broadcast confirmed on another instance (an update that reached a standby)
             # woke no progress here: look for one now and then.
-            async def look_for_broadcasts() -> None:
-                progress.wake()
-
-            self.scheduler.add_job(
-                look_for_broadcasts,
-                "interval",
-                seconds=PROGRESS_SWEEP_S,
-                id="broadcast-progress-sweep",
-                replace_existing=True,
-                coalesce=True,
+            schedule_broadcast_progress_sweep(
+                self.scheduler, progress.wake, seconds=PROGRESS_SWEEP_S
             )
 
     @staticmethod

@@ -8,6 +8,8 @@ store holds nothing the database does not, and a restart loses nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -108,4 +110,40 @@ def schedule_domain_jobs(
         replace_existing=True,
         coalesce=True,
         misfire_grace_time=12 * 3600,
+    )
+
+
+def schedule_export(
+    scheduler: AsyncIOScheduler, export: Callable[[], Awaitable[object]], *, seconds: int
+) -> None:
+    """The static export of the feeds and the page (``web/export.py``) every ``seconds``, the
+    first run at once; one at a time, and missed runs are one run."""
+    scheduler.add_job(
+        export,
+        "interval",
+        seconds=seconds,
+        id="export_public_files",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now().astimezone(),
+    )
+
+
+def schedule_broadcast_progress_sweep(
+    scheduler: AsyncIOScheduler, wake: Callable[[], None], *, seconds: float
+) -> None:
+    """With several instances: a broadcast confirmed on another instance woke no progress
+    message here, so the leader looks for one now and then (``wake``: the bot's progress)."""
+
+    async def look_for_broadcasts() -> None:
+        wake()
+
+    scheduler.add_job(
+        look_for_broadcasts,
+        "interval",
+        seconds=seconds,
+        id="broadcast-progress-sweep",
+        replace_existing=True,
+        coalesce=True,
     )

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio.to_thread
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from i18n.plain import LANGUAGES
 from models.clock import Clock
@@ -148,8 +147,7 @@ def create_exporter(
     return Exporter(AgendaPages(feeds), Path(directory))
 
 
-def schedule_export_job(
-    scheduler: AsyncIOScheduler,
+def configured_exporter(
     database: Database,
     *,
     directory: str | Path,
@@ -157,14 +155,14 @@ def schedule_export_job(
     public_url: str,
     bot_username: BotUsername = None,
     timezone: str = "Europe/Amsterdam",
-    seconds: int = EXPORT_SECONDS,
     sandbox: bool = False,
 ) -> Exporter | None:
-    """Add the export job when ``directory`` is configured (``export.directory``); the first run
-    is at once. ``public_url`` goes into the subscribe links (webcal needs an absolute URL)."""
+    """The exporter when ``directory`` is configured (``export.directory``), else None; the job
+    that runs it is set up in ``scheduler/jobs.py`` (``schedule_export``). ``public_url`` goes
+    into the subscribe links (webcal needs an absolute URL)."""
     if not str(directory).strip():
         return None
-    exporter = create_exporter(
+    return create_exporter(
         database,
         directory=directory,
         clock=clock,
@@ -173,14 +171,3 @@ def schedule_export_job(
         timezone=timezone,
         sandbox=sandbox,
     )
-    scheduler.add_job(
-        exporter.export_if_changed,
-        "interval",
-        seconds=seconds,
-        id="export_public_files",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=datetime.now().astimezone(),
-    )
-    return exporter

@@ -7,9 +7,10 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from models.events.operations import update_event
+from scheduler.jobs import schedule_export
 from tests.factories import make_event
 from tests.feeds.helpers import BOT, PUBLIC_URL
-from web.export import create_exporter, schedule_export_job
+from web.export import EXPORT_SECONDS, configured_exporter, create_exporter
 
 
 async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path):
@@ -74,14 +75,12 @@ async def test_the_export_writes_what_changed(sqlite_db, clock, policy, tmp_path
 
 async def test_the_job_is_scheduled_only_with_a_directory(sqlite_db, clock, tmp_path):
     scheduler = AsyncIOScheduler()
-    assert (
-        schedule_export_job(scheduler, sqlite_db, directory="", clock=clock, public_url=PUBLIC_URL)
-        is None
-    )
+    assert configured_exporter(sqlite_db, directory="", clock=clock, public_url=PUBLIC_URL) is None
     assert scheduler.get_jobs() == []
-    exporter = schedule_export_job(
-        scheduler, sqlite_db, directory=tmp_path, clock=clock, public_url=PUBLIC_URL
+    exporter = configured_exporter(
+        sqlite_db, directory=tmp_path, clock=clock, public_url=PUBLIC_URL
     )
     assert exporter is not None
+    schedule_export(scheduler, exporter.export_if_changed, seconds=EXPORT_SECONDS)
     (job,) = scheduler.get_jobs()
     assert job.id == "export_public_files"
