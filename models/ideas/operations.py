@@ -46,6 +46,7 @@ from models.events.entities import Event, EventKind, EventStatus
 from models.events.operations import update_event
 from models.ideas.entities import DialogueQuestion, Idea, IdeaStatus, IdeaVote
 from models.members.entities import Member
+from models.members.locks import lock_member
 from models.networks.entities import Network
 from models.organisers import audit
 from models.organisers.authorisation import require_organiser
@@ -170,7 +171,7 @@ async def propose_idea(
         raise InvalidIdea(N_("Een idee is voor een masterclass of voor een uitwisseling."))
     cleaned_title = clean_title(title)
     cleaned_description = clean_description(description)
-    await _lock_member(session, member_id)
+    await lock_member(session, member_id)
     open_ideas = (
         await session.scalars(
             select(Idea).where(Idea.proposer_id == member_id, Idea.status == IdeaStatus.OPEN)
@@ -505,7 +506,7 @@ async def ask_question(
     now: datetime,
 ) -> DialogueQuestion:
     """A registrant sends in a question (and a theme) before a dialogue."""
-    member = await _lock_member(session, member_id)
+    member = await lock_member(session, member_id)
     event = await session.get(Event, event_id)
     if event is None or not event.visible_to(member.network_id):
         raise NotFound()
@@ -668,19 +669,6 @@ async def questions_for(session: AsyncSession, *, actor_id: int, event_id: int) 
 
 async def _member(session: AsyncSession, member_id: int) -> Member:
     member = await session.get(Member, member_id)
-    if member is None:
-        raise MemberUnknown()
-    return member
-
-
-async def _lock_member(session: AsyncSession, member_id: int) -> Member:
-    """The member's row, locked (PostgreSQL) so their limits hold under concurrent requests."""
-    member = await session.scalar(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update(of=Member)
-        .execution_options(populate_existing=True)
-    )
     if member is None:
         raise MemberUnknown()
     return member

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.errors import N_, DomainError, MemberUnknown, NotAllowed, NotFound
 from models.events.entities import Event
 from models.members.entities import ORGANISER_ROLES, Member, Role
+from models.members.locks import lock_member
 from models.networks.entities import Network
 from models.organisers import audit
 from models.organisers.authorisation import require_organiser
@@ -201,7 +202,7 @@ async def ask(
 ) -> Question:
     """A new question, routed, with a notice to each of its recipients."""
     cleaned = clean_text(text, maximum=QUESTION_MAX, minimum=QUESTION_MIN)
-    member = await _lock_member(session, member_id)
+    member = await lock_member(session, member_id)
     if theme_id is not None:
         theme = await session.get(Theme, theme_id)
         if theme is None or theme.retired_at is not None:
@@ -671,19 +672,6 @@ async def _notify(
         )
         written += row is not None
     return written
-
-
-async def _lock_member(session: AsyncSession, member_id: int) -> Member:
-    """The member's row, locked (PostgreSQL), so their limit holds under concurrent requests."""
-    member = await session.scalar(
-        select(Member)
-        .where(Member.id == member_id)
-        .with_for_update(of=Member)
-        .execution_options(populate_existing=True)
-    )
-    if member is None:
-        raise MemberUnknown()
-    return member
 
 
 async def _locked_question(session: AsyncSession, question_id: int) -> Question:
