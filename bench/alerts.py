@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 import tempfile
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
-from broadcast import RATE, percentile, talk  # type: ignore[import-not-found]  # noqa: E402
+from broadcast import RATE, percentile, report, talk  # type: ignore[import-not-found]  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
@@ -268,12 +267,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
-    result = asyncio.run(run(args))
-    for key, (relation, goal) in GOALS.items():
-        value = result[key]
-        ok = value >= goal if relation == ">=" else value <= goal
-        print(f"goal {key} {relation} {goal:g}: {value:g} {'ok' if ok else 'MISSED'}")
-    print(json.dumps(result))
+    report(asyncio.run(run(args)), GOALS)
 
 
 if __name__ == "__main__":

@@ -295,6 +295,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def report(result: dict[str, Any], goals: dict[str, tuple[str, float]]) -> None:
+    """Each goal met or MISSED, then the one line of JSON (also for alerts.py and scaleout.py)."""
+    for key, (relation, goal) in goals.items():
+        value = result[key]
+        ok = value >= goal if relation == ">=" else value <= goal
+        print(f"goal {key} {relation} {goal:g}: {value:g} {'ok' if ok else 'MISSED'}")
+    print(json.dumps(result))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -308,12 +317,7 @@ def main() -> None:
     # While one long round sends the broadcast, APScheduler skips the dispatcher's 30 s sweep
     # (max_instances=1) and says so at WARNING each time: expected here, and only noise.
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
-    result = asyncio.run(run(args))
-    for key, (relation, goal) in GOALS.items():
-        value = result[key]
-        ok = value >= goal if relation == ">=" else value <= goal
-        print(f"goal {key} {relation} {goal:g}: {value:g} {'ok' if ok else 'MISSED'}")
-    print(json.dumps(result))
+    report(asyncio.run(run(args)), GOALS)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import random
@@ -44,15 +43,17 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from broadcast import populate, report  # type: ignore[import-not-found]  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
@@ -61,12 +62,8 @@ from emulator import Limits, Person, TelegramEmulator, serve  # noqa: E402
 from emulator.state import Message  # noqa: E402
 from models.broadcasts import operations as broadcasts  # noqa: E402
 from models.db import Database  # noqa: E402
-from models.events.entities import EventKind  # noqa: E402
-from models.events.operations import EventDraft, create_event  # noqa: E402
 from models.inbox.entities import InboundUpdate  # noqa: E402
 from models.leadership import RETRY_S  # noqa: E402
-from models.members.entities import Affiliation, Member, Role  # noqa: E402
-from models.networks.entities import Network  # noqa: E402
 from models.outbox.entities import DeliveryStatus, OutboxMessage  # noqa: E402
 from scheduler.dispatcher import DispatcherSettings  # noqa: E402
 from tests.roundrobin import round_robin_proxy  # noqa: E402
@@ -142,50 +139,6 @@ async def recreate(database_url: str, *, drop_only: bool = False) -> None:
                 await connection.execute(text(f'CREATE DATABASE "{url.database}"'))
     finally:
         await admin.dispose()
-
-
-async def populate(
-    database: Database, recipients: list[Person], talkers: list[Person], organiser: Person
-) -> tuple[int, int]:
-    """Members (bulk), six events; returns (the network's id, the organiser's member id)."""
-    now = datetime.now(UTC)
-    async with database.transaction() as session:
-        network = await session.scalar(select(Network.id).where(Network.slug == "wyck"))
-        assert network is not None
-
-        def row(person: Person, affiliation: Affiliation, network_id: int | None) -> dict[str, Any]:
-            return {
-                "telegram_id": person.id,
-                "display_name": person.user.first_name,
-                "affiliation": affiliation,
-                "network_id": network_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-
-        rows = [row(p, Affiliation.BUURTNETWERK, network) for p in recipients]
-        rows += [row(p, Affiliation.BEWONER, None) for p in talkers]
-        await session.execute(insert(Member), rows)
-        olga = Member(
-            telegram_id=organiser.id,
-            display_name="Olga",
-            affiliation=Affiliation.TRAJEKT,
-            role=Role.ORGANISER,
-        )
-        session.add(olga)
-        for n in range(6):
-            starts = now + timedelta(days=7 * (n + 1))
-            draft = EventDraft(
-                kind=EventKind.MASTERCLASS,
-                title=f"Masterclass {n + 1}: de buurt aan zet",
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=2),
-                location="Stadhuis Maastricht, Markt 78",
-                capacity=80,
-            )
-            await create_event(session, draft=draft, actor_id=None, now=now, publish=True)
-        await session.flush()
-        return network, olga.id
 
 
 @dataclass
@@ -500,12 +453,7 @@ def main() -> None:
     if args.instance:
         sys.exit(run_instance(args.scale))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    result = asyncio.run(run(args))
-    for key, (relation, goal) in GOALS.items():
-        value = result[key]
-        ok = value >= goal if relation == ">=" else value <= goal
-        print(f"goal {key} {relation} {goal:g}: {value:g} {'ok' if ok else 'MISSED'}")
-    print(json.dumps(result))
+    report(asyncio.run(run(args)), GOALS)
 
 
 if __name__ == "__main__":
